@@ -1,0 +1,1 @@
+"""Command-line interface. Each module in this package registers one verb or verb group."""

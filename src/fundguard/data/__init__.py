@@ -1,0 +1,1 @@
+"""Claims data: the national table schema, code tables, loading, validation and the synthetic region."""

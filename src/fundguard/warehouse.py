@@ -1,0 +1,45 @@
+"""The DuckDB warehouse: one file whose tables carry the national table names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from fundguard.config import load_settings
+
+
+def resolve_path(path: str | Path | None) -> Path:
+    return Path(path) if path else Path(load_settings().warehouse)
+
+
+def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse file with the configured resources."""
+    p = resolve_path(path)
+    if not read_only:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(p), read_only=read_only)
+    s = load_settings()
+    if s.duckdb_threads:
+        con.execute(f"SET threads={int(s.duckdb_threads)}")
+    if s.duckdb_memory_limit:
+        con.execute("SET memory_limit=?", [s.duckdb_memory_limit])
+    return con
+
+
+@contextmanager
+def session(path: str | Path | None = None, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [name]
+    ).fetchone()
+    return bool(row and row[0])
