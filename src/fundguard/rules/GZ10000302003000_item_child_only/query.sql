@@ -1,0 +1,39 @@
+-- 医疗服务项目儿童专用: a child-only service item (item_age 儿童/婴幼儿/新生儿) billed to an adult.
+WITH refunds AS (
+    SELECT init_feedetl_sn, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    GROUP BY init_feedetl_sn
+),
+lines AS (
+    SELECT
+        f.*,
+        f.amt + coalesce(r.refund_amt, 0) AS net_amt,
+        year(f.fee_date) - year(p.brdy)
+            - CASE WHEN month(f.fee_date) * 100 + day(f.fee_date) < month(p.brdy) * 100 + day(p.brdy)
+                   THEN 1 ELSE 0 END AS age
+    FROM fee f
+    JOIN psn p ON p.psn_no = f.psn_no
+    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.cnt > 0 AND p.brdy IS NOT NULL
+)
+SELECT
+    l.feedetl_sn,
+    l.setl_id,
+    l.mdtrt_id,
+    l.psn_no,
+    l.fixmedins_code,
+    l.bilg_dr_codg,
+    l.med_list_codg,
+    l.fee_ocur_time AS occur_time,
+    CAST(l.net_amt AS DECIMAL(16, 2)) AS violation_amount,
+    k.limit_value || '专用医疗服务项目“' || coalesce(k.item_name, l.hilist_name, l.med_list_codg) || '”用于'
+        || CAST(l.age AS VARCHAR) || '岁成人' AS message,
+    k.kp_id,
+    '限定对象=' || k.limit_value || '；患者年龄=' || CAST(l.age AS VARCHAR) || '岁；儿童年龄上限='
+        || CAST(${child_max_age} AS VARCHAR) || '岁' AS detail
+FROM lines l
+JOIN kb k ON k.kp_type = 'item_age' AND k.med_list_codg = l.med_list_codg
+    AND k.limit_value IN ('儿童', '婴幼儿', '新生儿')
+WHERE l.age >= ${child_max_age}
+  AND l.net_amt > 0

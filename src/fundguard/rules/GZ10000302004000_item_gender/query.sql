@@ -1,0 +1,34 @@
+-- 医疗服务项目区分性别使用: a gender-limited service item billed to a person of the other gender.
+WITH refunds AS (
+    SELECT init_feedetl_sn, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    GROUP BY init_feedetl_sn
+),
+lines AS (
+    SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM fee f
+    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.cnt > 0
+)
+SELECT
+    l.feedetl_sn,
+    l.setl_id,
+    l.mdtrt_id,
+    l.psn_no,
+    l.fixmedins_code,
+    l.bilg_dr_codg,
+    l.med_list_codg,
+    l.fee_ocur_time AS occur_time,
+    CAST(l.net_amt AS DECIMAL(16, 2)) AS violation_amount,
+    '医疗服务项目“' || coalesce(k.item_name, l.hilist_name, l.med_list_codg) || '”限' || k.limit_value
+        || '性使用，参保人性别为' || CASE p.gend WHEN '1' THEN '男' ELSE '女' END || '性' AS message,
+    k.kp_id,
+    '限定性别=' || k.limit_value || '；患者性别=' || CASE p.gend WHEN '1' THEN '男' ELSE '女' END AS detail
+FROM lines l
+JOIN psn p ON p.psn_no = l.psn_no
+JOIN kb k ON k.kp_type = 'item_gender' AND k.med_list_codg = l.med_list_codg
+WHERE p.gend IN ('1', '2')
+  AND k.limit_value IN ('男', '女')
+  AND k.limit_value <> CASE p.gend WHEN '1' THEN '男' ELSE '女' END
+  AND l.net_amt > 0
