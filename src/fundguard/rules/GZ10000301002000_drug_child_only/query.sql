@@ -16,6 +16,16 @@ lines AS (
     JOIN psn p ON p.psn_no = f.psn_no
     LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
     WHERE f.cnt > 0 AND p.brdy IS NOT NULL
+),
+hit AS (
+    SELECT l.*, k.kp_id, k.item_name AS kp_item_name, k.limit_value,
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
+    FROM lines l
+    JOIN kb k ON k.kp_type = 'drug_age' AND k.med_list_codg = l.med_list_codg AND k.limit_value = '儿童'
+        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+    WHERE l.age >= ${child_max_age}
+      AND l.net_amt > 0
 )
 SELECT
     l.feedetl_sn,
@@ -27,12 +37,10 @@ SELECT
     l.med_list_codg,
     l.fee_ocur_time AS occur_time,
     CAST(l.net_amt AS DECIMAL(16, 2)) AS violation_amount,
-    '儿童专用药品“' || coalesce(k.item_name, l.hilist_name, l.med_list_codg) || '”用于' || CAST(l.age AS VARCHAR)
+    '儿童专用药品“' || coalesce(l.kp_item_name, l.hilist_name, l.med_list_codg) || '”用于' || CAST(l.age AS VARCHAR)
         || '岁成人' AS message,
-    k.kp_id,
-    '限定对象=' || k.limit_value || '；患者年龄=' || CAST(l.age AS VARCHAR) || '岁；儿童年龄上限='
+    l.kp_id,
+    '限定对象=' || l.limit_value || '；患者年龄=' || CAST(l.age AS VARCHAR) || '岁；儿童年龄上限='
         || CAST(${child_max_age} AS VARCHAR) || '岁' AS detail
-FROM lines l
-JOIN kb k ON k.kp_type = 'drug_age' AND k.med_list_codg = l.med_list_codg AND k.limit_value = '儿童'
-WHERE l.age >= ${child_max_age}
-  AND l.net_amt > 0
+FROM hit l
+WHERE l.kp_rank = 1

@@ -10,6 +10,19 @@ lines AS (
     FROM fee f
     LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
     WHERE f.cnt > 0
+),
+hit AS (
+    SELECT l.*, k.kp_id, k.item_name AS kp_item_name, k.limit_value,
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
+    FROM lines l
+    JOIN psn p ON p.psn_no = l.psn_no
+    JOIN kb k ON k.kp_type = 'item_gender' AND k.med_list_codg = l.med_list_codg
+        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+    WHERE p.gend IN ('1', '2')
+      AND k.limit_value IN ('男', '女')
+      AND k.limit_value <> CASE p.gend WHEN '1' THEN '男' ELSE '女' END
+      AND l.net_amt > 0
 )
 SELECT
     l.feedetl_sn,
@@ -21,14 +34,10 @@ SELECT
     l.med_list_codg,
     l.fee_ocur_time AS occur_time,
     CAST(l.net_amt AS DECIMAL(16, 2)) AS violation_amount,
-    '医疗服务项目“' || coalesce(k.item_name, l.hilist_name, l.med_list_codg) || '”限' || k.limit_value
+    '医疗服务项目“' || coalesce(l.kp_item_name, l.hilist_name, l.med_list_codg) || '”限' || l.limit_value
         || '性使用，参保人性别为' || CASE p.gend WHEN '1' THEN '男' ELSE '女' END || '性' AS message,
-    k.kp_id,
-    '限定性别=' || k.limit_value || '；患者性别=' || CASE p.gend WHEN '1' THEN '男' ELSE '女' END AS detail
-FROM lines l
+    l.kp_id,
+    '限定性别=' || l.limit_value || '；患者性别=' || CASE p.gend WHEN '1' THEN '男' ELSE '女' END AS detail
+FROM hit l
 JOIN psn p ON p.psn_no = l.psn_no
-JOIN kb k ON k.kp_type = 'item_gender' AND k.med_list_codg = l.med_list_codg
-WHERE p.gend IN ('1', '2')
-  AND k.limit_value IN ('男', '女')
-  AND k.limit_value <> CASE p.gend WHEN '1' THEN '男' ELSE '女' END
-  AND l.net_amt > 0
+WHERE l.kp_rank = 1
