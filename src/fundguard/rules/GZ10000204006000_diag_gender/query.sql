@@ -1,0 +1,61 @@
+-- 诊断与患者性别不符: a gender-specific diagnosis (ICD-10 prefix from kb diag_gender) on a visit of
+-- a person of the other gender. One finding per visit; amount = the visit's in-scope amount.
+WITH visit_diag AS (
+    SELECT mdtrt_id, diag_code, diag_name, diag_srt_no
+    FROM diag
+    WHERE diag_code IS NOT NULL
+    UNION ALL
+    SELECT mdtrt_id, dscg_maindiag_code AS diag_code, dscg_maindiag_name AS diag_name, 0 AS diag_srt_no
+    FROM mdtrt
+    WHERE dscg_maindiag_code IS NOT NULL
+),
+hit AS (
+    SELECT
+        m.mdtrt_id,
+        m.psn_no,
+        m.fixmedins_code,
+        m.chfpdr_code,
+        m.begntime,
+        d.diag_code,
+        d.diag_name,
+        k.kp_id,
+        k.limit_value,
+        p.gend,
+        row_number() OVER (
+            PARTITION BY m.mdtrt_id
+            ORDER BY d.diag_srt_no, length(coalesce(k.code_prefix, k.med_list_codg)) DESC, k.kp_id
+        ) AS rn
+    FROM visit_diag d
+    JOIN mdtrt m ON m.mdtrt_id = d.mdtrt_id
+    JOIN psn p ON p.psn_no = m.psn_no
+    JOIN kb k
+        ON k.kp_type = 'diag_gender'
+        AND (
+            (k.code_prefix IS NOT NULL AND k.code_prefix <> '' AND upper(d.diag_code) LIKE upper(k.code_prefix) || '%')
+            OR upper(d.diag_code) = upper(k.med_list_codg)
+        )
+    WHERE (p.gend = '1' AND k.limit_value = '女') OR (p.gend = '2' AND k.limit_value = '男')
+),
+visit_amt AS (
+    SELECT mdtrt_id, sum(amt) AS visit_amt, min(setl_id) AS setl_id
+    FROM fee
+    GROUP BY mdtrt_id
+)
+SELECT
+    CAST(NULL AS VARCHAR) AS feedetl_sn,
+    a.setl_id,
+    h.mdtrt_id,
+    h.psn_no,
+    h.fixmedins_code,
+    h.chfpdr_code AS bilg_dr_codg,
+    CAST(NULL AS VARCHAR) AS med_list_codg,
+    CAST(h.begntime AS TIMESTAMP) AS occur_time,
+    CAST(coalesce(a.visit_amt, 0) AS DECIMAL(16, 2)) AS violation_amount,
+    '诊断「' || h.diag_code || ' ' || coalesce(h.diag_name, '') || '」限' || h.limit_value || '性患者，参保人性别为'
+        || CASE WHEN h.gend = '1' THEN '男' ELSE '女' END || '，诊断与患者性别不符' AS message,
+    h.kp_id,
+    '诊断代码=' || h.diag_code || '；限定性别=' || h.limit_value || '；患者性别='
+        || CASE WHEN h.gend = '1' THEN '男' ELSE '女' END AS detail
+FROM hit h
+LEFT JOIN visit_amt a ON a.mdtrt_id = h.mdtrt_id
+WHERE h.rn = 1
