@@ -134,7 +134,7 @@ def _load(
         step("核对结算与明细 / checking settlements against lines")
         cross.check_setl_lines(con, st, out)
         if out.failed:
-            raise out.error(warnings)
+            raise out.error(warnings, infos)
         run = {
             "run_id": f"{started_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}",
             "started_at": started_at,

@@ -51,7 +51,13 @@ class LoadValidationFailed(ValidationFailed):
     `counts` breaks it down by check, so a capped list never hides how much is wrong.
     """
 
-    def __init__(self, problems: list[Problem], counts: dict[str, int], warnings: list[str] | None = None):
+    def __init__(
+        self,
+        problems: list[Problem],
+        counts: dict[str, int],
+        warnings: list[str] | None = None,
+        infos: list[str] | None = None,
+    ):
         total = sum(counts.values())
         super().__init__(
             f"数据校验未通过，共 {total} 处问题，仓库未作任何修改",
@@ -61,6 +67,7 @@ class LoadValidationFailed(ValidationFailed):
         self.total = total
         self.counts = counts
         self.warnings = warnings or []
+        self.infos = infos or []
 
     def as_dict(self) -> dict:
         return {
@@ -71,6 +78,7 @@ class LoadValidationFailed(ValidationFailed):
             "counts": self.counts,
             "problems": [p.as_dict() for p in self.problems],
             "warnings": self.warnings,
+            "infos": self.infos,
         }
 
 
@@ -95,5 +103,7 @@ class Collector:
     def failed(self) -> bool:
         return bool(self.counts)
 
-    def error(self, warnings: list[str] | None = None) -> LoadValidationFailed:
-        return LoadValidationFailed(self.problems, dict(sorted(self.counts.items())), warnings)
+    def error(self, warnings: list[str] | None = None, infos: list[str] | None = None) -> LoadValidationFailed:
+        # File by file, row by row: the order in which a user fixes them.
+        problems = sorted(self.problems, key=lambda p: (p.file, p.row or 0))
+        return LoadValidationFailed(problems, dict(sorted(self.counts.items())), warnings, infos)
