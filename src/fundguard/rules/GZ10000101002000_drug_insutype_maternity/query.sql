@@ -1,0 +1,55 @@
+-- 药品限生育保险: a 生育-only 药品 settled under another insurance type.
+WITH refund AS (
+    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL
+    GROUP BY init_feedetl_sn
+),
+line AS (
+    -- original lines net of their refunds; fully refunded lines drop out
+    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM fee f
+    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+),
+hit AS (
+    SELECT
+        l.*,
+        k.kp_id,
+        k.item_name,
+        k.limit_value,
+        k.limit_num,
+        coalesce(s.insutype, v.insutype, p.insutype) AS insutype,
+        v.med_type AS visit_med_type,
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
+    FROM line l
+    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
+    LEFT JOIN setl s ON s.setl_id = l.setl_id
+    LEFT JOIN mdtrt v ON v.mdtrt_id = l.mdtrt_id
+    LEFT JOIN psn p ON p.psn_no = l.psn_no
+    JOIN kb k
+        ON k.med_list_codg = l.med_list_codg
+        AND k.kp_type = 'drug_insutype'
+        AND k.limit_value = '生育'
+        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+)
+SELECT
+    feedetl_sn,
+    setl_id,
+    mdtrt_id,
+    psn_no,
+    fixmedins_code,
+    bilg_dr_codg,
+    med_list_codg,
+    CAST(fee_ocur_time AS TIMESTAMP) AS occur_time,
+    CAST(net_amt AS DECIMAL(16, 2)) AS violation_amount,
+    '药品「' || coalesce(item_name, med_list_codg) || '」限生育保险支付，本次结算险种为' || coalesce(insutype, '未知') || '，不属于医保基金支付范围' AS message,
+    kp_id,
+    '限定保险类型=生育；结算险种=' || coalesce(insutype, '未知') AS detail
+FROM hit
+WHERE kp_rank = 1
+  AND (insutype IS NULL OR insutype NOT IN ('510'))
+  AND coalesce(visit_med_type, med_type, '') NOT IN ('51', '52', '53')
