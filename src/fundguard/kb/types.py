@@ -64,7 +64,10 @@ KP_TYPES: dict[str, tuple[str, str]] = {
     "item_age": ("医疗服务项目限定年龄", "limit_value 儿童|新生儿|a-b"),
     "consumable_age": ("医用耗材限定年龄", "limit_value 儿童|新生儿"),
     # batch 2: 主次手术 groups
-    "surgery_group": ("手术项目主次操作组", "group_name = 手术组; second and later operations of a group must be discounted"),
+    "surgery_group": (
+        "手术项目主次操作组",
+        "group_name = 手术组; second and later operations of a group must be discounted",
+    ),
     # batch 3: insurance type
     "drug_insutype": ("药品限定保险类型", "limit_value 工伤|生育"),
     "item_insutype": ("医疗服务项目限定保险类型", "limit_value 工伤|生育"),
@@ -87,7 +90,10 @@ KP_TYPES: dict[str, tuple[str, str]] = {
     # NRDL 备注 and others
     "drug_indication": ("药品限适应症", "description = 限定支付范围 text; related_codg = ICD-10 prefix when mapped"),
     "drug_second_line": ("药品限二线使用", "description"),
-    "drug_max_days": ("药品限最大开药天数/开药量", "limit_num = max days per prescription; limit_value 门诊|慢特病|all"),
+    "drug_max_days": (
+        "药品限最大开药天数/开药量",
+        "limit_num = max days per prescription; limit_value 门诊|慢特病|all",
+    ),
     "drug_class": ("药品甲乙类", "limit_value 甲|乙; group_name = NRDL class"),
     "tcm_not_paid_any": ("中药饮片单复方均不予支付", ""),
     "tcm_not_paid_single": ("中药饮片单方使用不予支付", ""),
@@ -95,7 +101,10 @@ KP_TYPES: dict[str, tuple[str, str]] = {
     "tcm_max_dose": ("中药饮片超量", "limit_num = max grams per dose"),
     "internet_forbidden": ("互联网诊疗不得开具药品", "limit_value 麻精"),
     # catalogues and curated tables
-    "item_price_cap": ("医疗服务项目限定单价", "limit_num = max price; group_name = hospital tier 3|2|1|0 (empty = all)"),
+    "item_price_cap": (
+        "医疗服务项目限定单价",
+        "limit_num = max price; group_name = hospital tier 3|2|1|0 (empty = all)",
+    ),
     "item_reimb_cap": ("医疗服务项目/耗材限定报销总额", "limit_num = max amount per window"),
     "item_dept": ("医疗服务项目限科室", "limit_value = allowed dept codes, '|' separated"),
     "consumable_dept": ("医用耗材限科室", "limit_value = allowed dept codes"),
@@ -121,5 +130,9 @@ KP_TYPES: dict[str, tuple[str, str]] = {
     "icd10": ("ICD-10 医保版 2.0 诊断编码", "item_name"),
     "icd9cm3": ("ICD-9-CM-3 医保版 2.0 手术操作编码", "item_name"),
     "drg_group": ("CHS-DRG 分组", "med_list_codg = DRG code; limit_num = weight (RW) when known"),
-    "drg_cc": ("CHS-DRG CC/MCC 表", "limit_value CC|MCC"),
+    "drg_cc": ("CHS-DRG CC/MCC 表", "limit_value CC|MCC; group_name = exclusion table number"),
+    "drg_cc_exclusion": (
+        "CHS-DRG CC/MCC 排除表",
+        "med_list_codg = principal diagnosis; group_name = exclusion table number",
+    ),
 }
