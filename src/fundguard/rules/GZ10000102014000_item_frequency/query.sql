@@ -1,0 +1,69 @@
+-- 医疗服务项目限定频次: more than limit_num units of an item per day (日/天/小时 points, e.g. 24 小时 of
+-- monitoring a day) or per visit (次/次住院 points) within one visit. Units are counted in billing order; the
+-- line that crosses the limit is pro-rated, the lines after it count in full.
+WITH refund AS (
+    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL
+    GROUP BY init_feedetl_sn
+),
+line AS (
+    -- original lines net of their refunds; fully refunded lines drop out
+    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM fee f
+    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+),
+freq AS (
+    SELECT
+        l.*,
+        k.kp_id,
+        k.item_name,
+        k.limit_num,
+        coalesce(k.limit_unit, '日') AS limit_unit,
+        CASE WHEN k.limit_unit LIKE '%次%' OR k.limit_unit LIKE '%住院%' THEN 'visit' ELSE 'day' END AS scope,
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
+    FROM line l
+    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
+    JOIN kb k
+        ON k.med_list_codg = l.med_list_codg
+        AND k.kp_type = 'item_frequency'
+        AND k.limit_num IS NOT NULL
+        AND coalesce(k.window_days, 1) <= 1
+        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+),
+cum AS (
+    SELECT
+        f.*,
+        sum(net_cnt) OVER (
+            PARTITION BY mdtrt_id, med_list_codg, CASE WHEN scope = 'day' THEN fee_date END
+            ORDER BY fee_ocur_time, feedetl_sn
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS cum_cnt
+    FROM freq f
+    WHERE kp_rank = 1
+),
+over_limit AS (
+    SELECT c.*, least(net_cnt, cum_cnt - limit_num) AS excess_cnt
+    FROM cum c
+    WHERE cum_cnt > limit_num
+)
+SELECT
+    feedetl_sn,
+    setl_id,
+    mdtrt_id,
+    psn_no,
+    fixmedins_code,
+    bilg_dr_codg,
+    med_list_codg,
+    CAST(fee_ocur_time AS TIMESTAMP) AS occur_time,
+    CAST(net_amt * excess_cnt / net_cnt AS DECIMAL(16, 2)) AS violation_amount,
+    '医疗服务项目「' || coalesce(item_name, med_list_codg) || '」限定每' || CASE WHEN scope = 'day' THEN '日' ELSE '次就诊' END
+        || CAST(CAST(limit_num AS INTEGER) AS VARCHAR) || limit_unit || '，累计已达' || CAST(CAST(cum_cnt AS DECIMAL(16, 2)) AS VARCHAR) || '，超出' || CAST(CAST(excess_cnt AS DECIMAL(16, 2)) AS VARCHAR) AS message,
+    kp_id,
+    '限定数量=' || CAST(CAST(limit_num AS INTEGER) AS VARCHAR) || '；数量单位=' || limit_unit || '；计数范围=' || CASE WHEN scope = 'day' THEN '同一就诊同一日' ELSE '同一就诊' END
+        || '；累计数量=' || CAST(CAST(cum_cnt AS DECIMAL(16, 2)) AS VARCHAR) || '；本明细超出数量=' || CAST(CAST(excess_cnt AS DECIMAL(16, 2)) AS VARCHAR) AS detail
+FROM over_limit
