@@ -1,0 +1,1 @@
+"""Rule engine: load the rule library, bind parameters, run rules on DuckDB or Spark, write findings."""

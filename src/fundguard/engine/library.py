@@ -1,0 +1,381 @@
+"""The rule library: every folder src/fundguard/rules/<code>_<slug>/ loaded and validated.
+
+Validation collects every problem of a folder (bilingual, naming file and field) instead of
+stopping at the first, so a rule author sees the whole list at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+import yaml
+from sqlglot import exp
+
+import fundguard
+from fundguard.engine.params import Param, placeholders
+from fundguard.errors import FundguardError, Problem
+from fundguard.kb.types import KP_TYPES
+
+RULES_DIR = Path(fundguard.__file__).resolve().parent / "rules"
+
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "feedetl_sn",
+    "setl_id",
+    "mdtrt_id",
+    "psn_no",
+    "fixmedins_code",
+    "bilg_dr_codg",
+    "med_list_codg",
+    "occur_time",
+    "violation_amount",
+    "message",
+    "kp_id",
+    "detail",
+)
+TIER1 = ("政策类", "管理类", "医疗类", "扩展监管类")
+RESULT_TYPES = ("明确违规", "可疑")
+STAGES = ("事前", "事中", "事后")
+OBJECT_TYPES = ("line", "settlement", "visit", "person", "institution", "doctor")
+SEVERITIES = ("高", "中", "低")
+CODE_RE = re.compile(r"^(GZ1000\d{10}|ZB1000\d{10}|GZ2025N\d{3}|FGX\d{3})$")
+SLUG_RE = re.compile(r"^[a-z0-9_]+$")
+REQUIRED_KEYS = (
+    "code",
+    "name",
+    "tier1",
+    "tier2",
+    "result_type",
+    "stages",
+    "object_type",
+    "severity",
+    "needs_history",
+    "knowledge",
+    "logic",
+    "amount",
+    "legal_basis",
+)
+OPTIONAL_KEYS = ("seq_2025", "code_1_0", "knowledge_completeness", "policy", "params")
+PARAM_KEYS = ("desc", "unit", "values", "overrides", "type")
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    slug: str
+    folder: Path
+    name: str
+    tier1: str
+    tier2: str
+    result_type: str
+    stages: tuple[str, ...]
+    object_type: str
+    severity: str
+    needs_history: bool
+    knowledge: tuple[str, ...]
+    logic: str
+    amount: str
+    legal_basis: tuple[str, ...]
+    query: str
+    params: dict[str, Param] = field(default_factory=dict)
+    seq_2025: int | None = None
+    code_1_0: str | None = None
+    knowledge_completeness: str = ""
+    policy: str = ""
+    spark_query: str | None = None
+
+    @property
+    def cases_path(self) -> Path:
+        return self.folder / "cases.yaml"
+
+    @property
+    def stage(self) -> str:
+        """The stage a batch screen runs in: 事后 when the rule supports it."""
+        return "事后" if "事后" in self.stages else self.stages[-1]
+
+    def declaration(self) -> dict[str, Any]:
+        from fundguard.engine.params import jsonable
+
+        return {
+            "code": self.code,
+            "name": self.name,
+            "seq_2025": self.seq_2025,
+            "code_1_0": self.code_1_0,
+            "tier1": self.tier1,
+            "tier2": self.tier2,
+            "result_type": self.result_type,
+            "stages": list(self.stages),
+            "object_type": self.object_type,
+            "severity": self.severity,
+            "needs_history": self.needs_history,
+            "knowledge": list(self.knowledge),
+            "knowledge_completeness": self.knowledge_completeness,
+            "logic": self.logic,
+            "amount": self.amount,
+            "legal_basis": list(self.legal_basis),
+            "policy": self.policy,
+            "params": {
+                name: {
+                    "desc": p.desc,
+                    "unit": p.unit,
+                    "values": {d.isoformat(): jsonable(v) for d, v in sorted(p.values.items())},
+                    "overrides": {
+                        region: {d.isoformat(): jsonable(v) for d, v in sorted(series.items())}
+                        for region, series in sorted(p.overrides.items())
+                    },
+                }
+                for name, p in self.params.items()
+            },
+            "spark_override": self.spark_query is not None,
+        }
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _series(raw: Any, where: str, problems: list[Problem], file: str) -> dict[dt.date, Any]:
+    if not isinstance(raw, dict) or not raw:
+        problems.append(Problem(file, "须为非空的 {生效日期: 值} 映射", "must be a non-empty {date: value} mapping", field=where))
+        return {}
+    out: dict[dt.date, Any] = {}
+    for k, v in raw.items():
+        try:
+            out[_date(k)] = v
+        except ValueError:
+            problems.append(Problem(file, "生效日期格式错误，应为 YYYY-MM-DD", "bad effective date, use YYYY-MM-DD", field=where, value=str(k)))
+    return out
+
+
+def _params(raw: Any, file: str, problems: list[Problem]) -> dict[str, Param]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, "params 须为映射", "params must be a mapping", field="params"))
+        return {}
+    out: dict[str, Param] = {}
+    for name, spec in raw.items():
+        where = f"params.{name}"
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(name)):
+            problems.append(Problem(file, "参数名须为标识符", "parameter name must be an identifier", field=where))
+            continue
+        if not isinstance(spec, dict):
+            problems.append(Problem(file, "参数声明须为映射", "parameter declaration must be a mapping", field=where))
+            continue
+        for key in spec:
+            if key not in PARAM_KEYS:
+                problems.append(Problem(file, f"未知键 {key}", f"unknown key {key}", field=where))
+        if not spec.get("desc"):
+            problems.append(Problem(file, "缺少参数说明 desc", "missing desc", field=where))
+        values = _series(spec.get("values"), f"{where}.values", problems, file)
+        overrides: dict[str, dict[dt.date, Any]] = {}
+        raw_over = spec.get("overrides") or {}
+        if not isinstance(raw_over, dict):
+            problems.append(Problem(file, "overrides 须为 {医保区划: {日期: 值}}", "overrides must be {admdvs: {date: value}}", field=where))
+        else:
+            for region, series in raw_over.items():
+                region = str(region)
+                if not re.match(r"^\d{6}$", region):
+                    problems.append(Problem(file, "区划代码须为6位数字", "admdvs must be 6 digits", field=f"{where}.overrides", value=region))
+                    continue
+                overrides[region] = _series(series, f"{where}.overrides.{region}", problems, file)
+        out[str(name)] = Param(str(name), str(spec.get("desc", "")), values, overrides, str(spec.get("unit", "") or ""))
+    return out
+
+
+def _check_enum(data: dict, key: str, allowed: tuple, file: str, problems: list[Problem]) -> None:
+    value = data.get(key)
+    if value is not None and value not in allowed:
+        problems.append(Problem(file, f"取值须为 {' | '.join(allowed)}", f"must be one of {', '.join(allowed)}", field=key, value=str(value)))
+
+
+def sample_binding(params: dict[str, Param]) -> dict[str, Any]:
+    """Some value of each parameter (its earliest), to parse or describe a query before binding."""
+    out: dict[str, Any] = {}
+    for name, p in params.items():
+        values = [v for _, v in sorted(p.values.items()) if v is not None]
+        out[name] = values[0] if values else 0
+    return out
+
+
+def check_query(sql: str, file: str, params: dict[str, Param] | None = None, read: str = "duckdb") -> list[Problem]:
+    """Syntax: exactly one SELECT statement (placeholders bound to sample values first)."""
+    from fundguard.engine.params import PLACEHOLDER, sql_literal
+
+    sample = sample_binding(params or {})
+    bound = PLACEHOLDER.sub(lambda m: sql_literal(sample[m.group(1)]) if m.group(1) in sample else "NULL", sql)
+    try:
+        statements = [s for s in sqlglot.parse(bound, read=read) if s is not None]
+    except sqlglot.errors.ParseError as e:
+        first = e.errors[0] if e.errors else {}
+        where = f"（第{first.get('line')}行第{first.get('col')}列）" if first else ""
+        desc = first.get("description", str(e))
+        return [Problem(file, f"SQL 语法错误{where}：{desc}", f"SQL syntax error at line {first.get('line')}: {desc}")]
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        return [Problem(file, "须为一条 SELECT 语句", "must be exactly one SELECT statement")]
+    return []
+
+
+def load_rule(folder: Path) -> Rule:
+    """Load and validate one rule folder; raise FundguardError listing every problem."""
+    folder = Path(folder)
+    yaml_path = folder / "rule.yaml"
+    file = str(yaml_path)
+    problems: list[Problem] = []
+    if not yaml_path.exists():
+        raise FundguardError(f"规则目录缺少 rule.yaml：{folder}", f"rule folder lacks rule.yaml: {folder}")
+    try:
+        data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise FundguardError(f"rule.yaml 不是合法的 YAML：{folder}", f"rule.yaml is not valid YAML: {folder}", [Problem(file, str(e), str(e))]) from e
+    if not isinstance(data, dict):
+        raise FundguardError(f"rule.yaml 须为映射：{folder}", f"rule.yaml must be a mapping: {folder}")
+
+    for key in REQUIRED_KEYS:
+        if data.get(key) in (None, "", []) and not (key in ("knowledge",) and data.get(key) == []) and not (key == "needs_history" and data.get(key) is False):
+            problems.append(Problem(file, "缺少必填项", "required key missing", field=key))
+    for key in data:
+        if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
+            problems.append(Problem(file, "未知键", "unknown key", field=str(key)))
+
+    code = str(data.get("code", ""))
+    if code and not CODE_RE.match(code):
+        problems.append(Problem(file, "规则编码格式错误（GZ1000…/ZB1000…/GZ2025Nsss/FGXnnn）", "bad rule code format", field="code", value=code))
+    prefix, _, slug = folder.name.partition("_")
+    if code and prefix != code:
+        problems.append(Problem(file, f"目录名须以规则编码开头：{code}_<slug>", f"folder name must start with the code: {code}_<slug>", field="code", value=folder.name))
+    if not SLUG_RE.match(slug or ""):
+        problems.append(Problem(file, "目录名的 slug 须为小写 ASCII", "folder slug must be lower-case ASCII", field="code", value=folder.name))
+    _check_enum(data, "tier1", TIER1, file, problems)
+    _check_enum(data, "result_type", RESULT_TYPES, file, problems)
+    _check_enum(data, "object_type", OBJECT_TYPES, file, problems)
+    _check_enum(data, "severity", SEVERITIES, file, problems)
+    stages = data.get("stages") or []
+    if not isinstance(stages, list) or any(s not in STAGES for s in stages):
+        problems.append(Problem(file, "stages 须为 事前/事中/事后 的列表", "stages must be a list of 事前/事中/事后", field="stages", value=str(stages)))
+        stages = []
+    if "needs_history" in data and not isinstance(data["needs_history"], bool):
+        problems.append(Problem(file, "须为 true 或 false", "must be true or false", field="needs_history"))
+    knowledge = data.get("knowledge") or []
+    if not isinstance(knowledge, list):
+        problems.append(Problem(file, "knowledge 须为 kp_type 列表", "knowledge must be a list of kp_types", field="knowledge"))
+        knowledge = []
+    for kp in knowledge:
+        if kp not in KP_TYPES:
+            problems.append(Problem(file, "未知的知识类型（见 fundguard/kb/types.py KP_TYPES）", "unknown kp_type (see KP_TYPES)", field="knowledge", value=str(kp)))
+    legal = data.get("legal_basis") or []
+    if isinstance(legal, str):
+        legal = [legal]
+    params = _params(data.get("params"), file, problems)
+
+    query_path = folder / "query.sql"
+    query = ""
+    if not query_path.exists():
+        problems.append(Problem(str(query_path), "缺少 query.sql", "query.sql missing"))
+    else:
+        query = query_path.read_text(encoding="utf-8")
+        problems += check_query(query, str(query_path), params)
+        for name in sorted(placeholders(query) - set(params)):
+            problems.append(Problem(str(query_path), "引用了未声明的参数", "uses an undeclared parameter", field=f"${{{name}}}"))
+    spark_path = folder / "spark.sql"
+    spark_query = spark_path.read_text(encoding="utf-8") if spark_path.exists() else None
+    if spark_query is not None:
+        problems += check_query(spark_query, str(spark_path), params, read="spark")
+        for name in sorted(placeholders(spark_query) - set(params)):
+            problems.append(Problem(str(spark_path), "引用了未声明的参数", "uses an undeclared parameter", field=f"${{{name}}}"))
+    if not (folder / "cases.yaml").exists():
+        problems.append(Problem(str(folder / "cases.yaml"), "缺少黄金用例 cases.yaml", "cases.yaml missing"))
+
+    if problems:
+        raise FundguardError(f"规则声明有误：{folder.name}", f"invalid rule folder: {folder.name}", problems)
+    return Rule(
+        code=code,
+        slug=slug,
+        folder=folder,
+        name=str(data["name"]),
+        tier1=data["tier1"],
+        tier2=str(data["tier2"]),
+        result_type=data["result_type"],
+        stages=tuple(stages),
+        object_type=data["object_type"],
+        severity=data["severity"],
+        needs_history=bool(data["needs_history"]),
+        knowledge=tuple(knowledge),
+        logic=str(data["logic"]).strip(),
+        amount=str(data["amount"]).strip(),
+        legal_basis=tuple(str(x) for x in legal),
+        query=query,
+        params=params,
+        seq_2025=data.get("seq_2025"),
+        code_1_0=data.get("code_1_0"),
+        knowledge_completeness=str(data.get("knowledge_completeness") or ""),
+        policy=str(data.get("policy") or ""),
+        spark_query=spark_query,
+    )
+
+
+def rule_folders(root: Path | None = None) -> list[Path]:
+    root = Path(root or RULES_DIR)
+    if not root.exists():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+@dataclass
+class Library:
+    rules: dict[str, Rule]
+    root: Path
+
+    @cached_property
+    def version(self) -> str:
+        return library_version(self.root)
+
+    def select(self, codes: list[str] | None) -> list[Rule]:
+        if not codes:
+            return list(self.rules.values())
+        unknown = [c for c in codes if c not in self.rules]
+        if unknown:
+            raise FundguardError(f"未知的规则编码：{', '.join(unknown)}", f"unknown rule codes: {', '.join(unknown)}")
+        return [self.rules[c] for c in codes]
+
+
+def load_library(root: Path | None = None) -> Library:
+    """Every rule folder; one error listing all invalid folders."""
+    root = Path(root or RULES_DIR)
+    rules: dict[str, Rule] = {}
+    problems: list[Problem] = []
+    for folder in rule_folders(root):
+        try:
+            rule = load_rule(folder)
+        except FundguardError as e:
+            problems += e.problems or [Problem(str(folder), e.zh, e.en)]
+            continue
+        if rule.code in rules:
+            problems.append(Problem(str(folder), "规则编码重复", "duplicate rule code", field="code", value=rule.code))
+        rules[rule.code] = rule
+    if problems:
+        raise FundguardError("规则库校验失败", "rule library validation failed", problems)
+    return Library(rules=rules, root=root)
+
+
+def library_version(root: Path | None = None) -> str:
+    """Package version + hash of every rule file, so a finding names exactly the logic that made it."""
+    root = Path(root or RULES_DIR)
+    h = hashlib.sha256()
+    for folder in rule_folders(root):
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and f.suffix in (".yaml", ".sql"):
+                h.update(f"{folder.name}/{f.name}\0".encode())
+                h.update(f.read_bytes())
+                h.update(b"\0")
+    return f"{fundguard.__version__}+{h.hexdigest()[:12]}"
