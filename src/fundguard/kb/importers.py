@@ -67,6 +67,7 @@ def read_file(
     effective: dt.date | None = None,
     name_codes: dict[str, list[str]] | dict[str, tuple[str, ...]] | None = None,
     weight_files: list[Path] | None = None,
+    sheets: list | None = None,
 ) -> FileResult:
     """Read one file; problems are returned, not raised (see read_points for the raising form).
 
@@ -80,7 +81,7 @@ def read_file(
         return FileResult(path, "missing", frame([]), problems=[p])
     if suffix in (".xlsx", ".xlsm"):
         try:
-            sheets = read_workbook(path)
+            sheets = read_workbook(path) if sheets is None else sheets
         except Exception as e:  # a corrupt or non-xlsx file: report it, do not crash
             return FileResult(path, "unknown", frame([]), problems=[_unknown(path, f"{type(e).__name__}: {e}")])
         if any(nrdl.is_nrdl(s) for s in sheets):

@@ -73,8 +73,45 @@ _FORMS = sorted(
 )
 
 
-def name_variants(name: str) -> list[str]:
+# NRDL 西药 rows give the generic name and a dosage-form class (剂型); a 两库 code sheet names the product
+# (generic name + form). These are the product-name endings each 剂型 class allows.
+_FORM_ENDINGS: dict[str, tuple[str, ...]] = {
+    "口服常释": (
+        "片",
+        "胶囊",
+        "软胶囊",
+        "肠溶片",
+        "肠溶胶囊",
+        "肠溶软胶囊",
+        "分散片",
+        "咀嚼片",
+        "口崩片",
+        "口腔崩解片",
+        "泡腾片",
+        "薄膜衣片",
+        "含片",
+        "舌下片",
+        "滴丸",
+    ),
+    "缓释控释": ("缓释片", "缓释胶囊", "控释片", "缓释颗粒", "控释胶囊"),
+    "注射": ("注射液", "注射剂"),
+    "口服液体": ("口服溶液", "口服液", "糖浆", "口服混悬液", "混悬液", "滴剂", "干混悬剂"),
+    "颗粒": ("颗粒", "干混悬剂"),
+    "吸入": ("吸入粉雾剂", "吸入气雾剂", "吸入溶液", "吸入剂", "气雾剂", "粉雾剂"),
+    "外用": ("乳膏", "软膏", "凝胶", "贴剂", "溶液", "搽剂", "洗剂", "喷雾剂"),
+    "眼": ("滴眼液", "眼膏", "眼用凝胶"),
+    "栓": ("栓",),
+}
+
+
+def name_variants(name: str, form: str | None = None) -> list[str]:
+    """Names under which a 两库 code sheet may list this NRDL drug."""
     out = [name]
+    for key, endings in _FORM_ENDINGS.items():
+        if form and key in form:
+            out.extend(name + e for e in endings)
+            if key == "注射":
+                out.append("注射用" + name)
     m = re.fullmatch(r"(.+?)[(（]([^()（）]+)[)）]", name)
     if m:
         base, alts = m.group(1), [a.strip() for a in re.split(r"[、,，]", m.group(2)) if a.strip()]
@@ -145,7 +182,7 @@ def read(
             }
             found = [{"kp_type": "drug_class", "limit_value": grade, "group_name": group, "description": desc}]
             found += remarks.parse(note or "")
-            codes = sorted({c for v in name_variants(name) for c in name_codes.get(v, [])})
+            codes = sorted({c for v in name_variants(name, form) for c in name_codes.get(v, [])})
             for f in found:
                 for codg in codes or [None]:
                     points.append({**base, **f, "med_list_codg": codg})

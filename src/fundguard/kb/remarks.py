@@ -44,6 +44,27 @@ def is_restriction(text: str) -> bool:
     return text.startswith("限") or "方予支付" in text or "支付不超过" in text
 
 
+_COURSE = re.compile(r"(?:支付不超过|最多支付|支付不超)\s*(\d+|[一二两三四五六七八九十]+)\s*(天|日|周|个月|年)")
+
+
+def _course(compact: str) -> re.Match | None:
+    """The course clause when it binds the whole remark: in every alternative, in the preamble before a
+    numbered list, or in a sentence of its own after the alternatives."""
+    m = _COURSE.search(compact)
+    if not m:
+        return None
+    alts = alternatives(compact)
+    if all(_COURSE.search(a) for a in alts):
+        return m
+    first = re.split(r"\d+\s*[.．、]", re.sub(r"^限\s*[:：]?", "", compact), maxsplit=1)[0]
+    if _COURSE.search(first) and re.search(r"[：:]\s*$", first):
+        return m
+    for sentence in compact.split("。"):
+        if _COURSE.search(sentence) and not re.search(r"[；;]|\d+\s*[.．、]", sentence):
+            return m
+    return None
+
+
 def map_icd10(alts: list[str]) -> list[tuple[str, str]]:
     """(prefix, keyword) for the whole remark, or [] unless every alternative names a known disease."""
     found: list[tuple[str, str]] = []
@@ -88,10 +109,7 @@ def parse(text: str) -> list[dict]:
         )
     if _all_alts(alts, r"住院") and not re.search(r"门诊|急诊", text) and not re.search(r"单次住院", text):
         out.append({"kp_type": "drug_med_type", "limit_value": "住院", "description": text})
-    cm = re.search(
-        r"(?:支付不超过|最多支付|支付不超|单次住院最多支付)\s*(\d+|[一二两三四五六七八九十]+)\s*(天|日|周|个月|年)",
-        compact,
-    )
+    cm = _course(compact)
     if cm:
         out.append(
             {
@@ -104,7 +122,7 @@ def parse(text: str) -> list[dict]:
         )
     if _all_alts(or_alts, r"女性|妇女|孕妇|产妇|绝经"):
         out.append({"kp_type": "drug_gender", "limit_value": "女", "description": text})
-    elif _all_alts(or_alts, r"男性|前列腺"):
+    elif _all_alts(or_alts, r"男性|前列腺癌|前列腺增生"):
         out.append({"kp_type": "drug_gender", "limit_value": "男", "description": text})
     ages = [values.age_ranges(a) for a in alts]
     if alts and all(ages):
