@@ -37,30 +37,30 @@ def _print_result(r: LoadResult) -> None:
             ", ".join(r.extra_columns.get(name, [])),
         )
     out.print(t)
-    out.print(f"仓库 / warehouse: {r.warehouse}", markup=False)
+    out.print(f"仓库 / warehouse: {r.warehouse}", markup=False, soft_wrap=True)
 
 
 def _print_notes(warnings: list[str], infos: list[str]) -> None:
     for line in warnings:
-        common.console.print(f"警告 / warning: {line}", markup=False)
+        common.console.print(f"警告 / warning: {line}", markup=False, soft_wrap=True)
     for line in infos:
-        common.console.print(f"提示 / info: {line}", markup=False)
+        common.console.print(f"提示 / info: {line}", markup=False, soft_wrap=True)
 
 
 def _print_failure(e: LoadValidationFailed, report: Path | None) -> None:
     c = common.console
-    c.print(f"错误：{e.zh}", markup=False)
-    c.print(f"Error: {e.en}", markup=False)
+    c.print(f"错误：{e.zh}", markup=False, soft_wrap=True)
+    c.print(f"Error: {e.en}", markup=False, soft_wrap=True)
     for check, n in e.counts.items():
-        c.print(f"  {check}: {n}", markup=False)
+        c.print(f"  {check}: {n}", markup=False, soft_wrap=True)
     for p in e.problems[:SHOWN]:
-        c.print(f"  - {p.zh()}", markup=False)
-        c.print(f"    {p.en()}", markup=False)
+        c.print(f"  - {p.zh()}", markup=False, soft_wrap=True)
+        c.print(f"    {p.en()}", markup=False, soft_wrap=True)
     rest = e.total - min(SHOWN, len(e.problems))
     if rest > 0:
         where = f"，完整列表见 {report}" if report else "，用 --report 文件 保存完整列表"
         where_en = f"; full list in {report}" if report else "; use --report FILE for the full list"
-        c.print(f"  … 另有 {rest} 处问题{where} / {rest} more problems{where_en}", markup=False)
+        c.print(f"  … 另有 {rest} 处问题{where} / {rest} more problems{where_en}", markup=False, soft_wrap=True)
 
 
 def load(
