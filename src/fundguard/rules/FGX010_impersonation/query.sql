@@ -1,0 +1,88 @@
+-- 冒名就医: a visit whose diagnoses or items contradict the card holder's gender while the holder
+-- has another visit at a different institution on overlapping dates.
+WITH visit_diag AS (
+    SELECT mdtrt_id, diag_code FROM diag WHERE diag_code IS NOT NULL
+    UNION ALL
+    SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
+),
+contra AS (
+    -- gender-limited diagnoses on the visit
+    SELECT d.mdtrt_id, d.diag_code AS code, '诊断' AS what, k.limit_value, k.kp_id
+    FROM visit_diag d
+    JOIN kb k
+        ON k.kp_type = 'diag_gender'
+        AND (
+            (k.code_prefix IS NOT NULL AND k.code_prefix <> '' AND upper(d.diag_code) LIKE upper(k.code_prefix) || '%')
+            OR upper(d.diag_code) = upper(k.med_list_codg)
+        )
+    UNION ALL
+    -- gender-limited service items, drugs and consumables billed on the visit (not refunded lines)
+    SELECT f.mdtrt_id, f.med_list_codg AS code,
+        CASE k.kp_type WHEN 'item_gender' THEN '医疗服务项目' WHEN 'drug_gender' THEN '药品' ELSE '医用耗材' END AS what,
+        k.limit_value, k.kp_id
+    FROM fee f
+    JOIN kb k
+        ON k.kp_type IN ('item_gender', 'drug_gender', 'consumable_gender')
+        AND k.med_list_codg = f.med_list_codg
+    WHERE f.cnt > 0
+),
+visit AS (
+    SELECT m.mdtrt_id, m.psn_no, m.fixmedins_code, m.begntime, m.begndate, coalesce(m.enddate, m.begndate) AS end_date, p.gend
+    FROM mdtrt m
+    JOIN psn p ON p.psn_no = m.psn_no
+    WHERE p.gend IN ('1', '2') AND m.begndate IS NOT NULL
+),
+suspect AS (
+    SELECT
+        v.*,
+        c.code,
+        c.what,
+        c.limit_value,
+        c.kp_id,
+        row_number() OVER (PARTITION BY v.mdtrt_id ORDER BY c.what, c.code, c.kp_id) AS rn
+    FROM visit v
+    JOIN contra c ON c.mdtrt_id = v.mdtrt_id
+    WHERE c.limit_value = CASE v.gend WHEN '1' THEN '女' ELSE '男' END
+),
+elsewhere AS (
+    SELECT
+        s.mdtrt_id,
+        count(DISTINCT o.mdtrt_id) AS other_visits,
+        min(o.mdtrt_id) AS other_mdtrt_id,
+        min(o.fixmedins_code) AS other_fixmedins_code,
+        min(o.begntime) AS other_begntime
+    FROM suspect s
+    JOIN visit o
+        ON o.psn_no = s.psn_no
+        AND o.mdtrt_id <> s.mdtrt_id
+        AND o.fixmedins_code <> s.fixmedins_code
+        AND o.begndate <= s.end_date
+        AND o.end_date >= s.begndate
+    WHERE s.rn = 1
+    GROUP BY s.mdtrt_id
+),
+visit_pay AS (
+    SELECT mdtrt_id, sum(fund_pay_sumamt) AS fund_pay, min(setl_id) AS setl_id
+    FROM setl
+    GROUP BY mdtrt_id
+)
+SELECT
+    CAST(NULL AS VARCHAR) AS feedetl_sn,
+    vp.setl_id,
+    s.mdtrt_id,
+    s.psn_no,
+    s.fixmedins_code,
+    CAST(NULL AS VARCHAR) AS bilg_dr_codg,
+    CAST(NULL AS VARCHAR) AS med_list_codg,
+    CAST(s.begntime AS TIMESTAMP) AS occur_time,
+    CAST(coalesce(vp.fund_pay, 0) AS DECIMAL(16, 2)) AS violation_amount,
+    '本次就诊' || s.what || s.code || '限' || s.limit_value || '性，持卡参保人为' || CASE s.gend WHEN '1' THEN '男' ELSE '女' END
+        || '性，且同期在' || e.other_fixmedins_code || '另有就诊，疑似冒用医保凭证就医' AS message,
+    s.kp_id,
+    '矛盾依据=' || s.what || s.code || '（限' || s.limit_value || '）；持卡人性别=' || CASE s.gend WHEN '1' THEN '男' ELSE '女' END
+        || '；同期异地就诊=' || e.other_mdtrt_id || '@' || e.other_fixmedins_code || '（' || CAST(e.other_begntime AS VARCHAR)
+        || '）；同期异地就诊数=' || CAST(e.other_visits AS VARCHAR) AS detail
+FROM suspect s
+JOIN elsewhere e ON e.mdtrt_id = s.mdtrt_id
+LEFT JOIN visit_pay vp ON vp.mdtrt_id = s.mdtrt_id
+WHERE s.rn = 1
