@@ -222,4 +222,6 @@ def show(con: duckdb.DuckDBPyConnection, key: str, limit: int = 200) -> dict:
         f"SELECT {cols} FROM kb_point WHERE {where} ORDER BY kp_type, med_list_codg, source_file, source_row LIMIT {int(limit)}",
         params,
     ).df()
+    for c in ("begndate", "enddate"):
+        df[c] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in df[c]]
     return {"key": key, "is_kp_type": key in KP_TYPES, "count": int(n), "points": df}
