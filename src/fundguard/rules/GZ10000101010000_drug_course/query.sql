@@ -24,8 +24,10 @@ course AS (
         -- the restriction text (limit_value, else the explanatory note) says whether it is a span
         coalesce(k.limit_value, k.description, '') LIKE '%月%'
             OR coalesce(k.limit_value, k.description, '') LIKE '%年%' AS is_span,
-        -- one course per person and drug/item (all national codes of one generic name share it)
+        -- one course per person and drug/item (all national codes of one generic name share it);
+        -- a point limited per admission ("单次住院") counts each visit on its own
         coalesce(k.item_name, k.med_list_codg) AS course_key,
+        CASE WHEN k.limit_value = '单次住院' THEN l.mdtrt_id END AS course_visit,
         row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
     FROM line l
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
@@ -40,8 +42,8 @@ course AS (
 ranked AS (
     SELECT
         c.*,
-        dense_rank() OVER (PARTITION BY psn_no, course_key ORDER BY fee_date) AS day_no,
-        min(fee_date) OVER (PARTITION BY psn_no, course_key) AS first_date
+        dense_rank() OVER (PARTITION BY psn_no, course_key, course_visit ORDER BY fee_date) AS day_no,
+        min(fee_date) OVER (PARTITION BY psn_no, course_key, course_visit) AS first_date
     FROM course c
     WHERE kp_rank = 1
 )
