@@ -297,9 +297,11 @@ def _frequency(ctx: _Ctx, sheet: Sheet) -> list[dict]:
             ctx.problem(sheet, n, sheet.header[code_c], "项目编码为空", "empty item code", clean(_cell(cells, name_c)))
             continue
         raw, unit = clean(_cell(cells, num_c)), clean(_cell(cells, unit_c))
+        unit = "日" if unit == "天" else unit
         try:
             num = values.cn_number(raw or "")
-            win = values.window(f"单{unit}" if unit in ("日", "天") else (unit or ""))
+            # "24 小时" is an hourly quantity counted per day; "次住院" is per admission
+            win = values.window("单日" if unit in ("日", "小时") else (unit or ""))
         except values.Unparseable as e:
             ctx.problem(sheet, n, sheet.header[num_c], e.zh, e.en, f"{raw} {unit}")
             continue

@@ -37,7 +37,16 @@ def _all_alts(alts: list[str], pattern: str) -> bool:
     return bool(alts) and all(re.search(pattern, a) for a in alts)
 
 
-_PURE = re.compile(r"^(限)?(工伤保险|生育保险|二线用药|[二三]级及以上医疗机构(使用)?)[。.]?$")
+# Clauses already captured as structured points; what remains after removing them is an indication.
+_STRUCTURED = re.compile(
+    r"限|工伤保险|生育保险|(?:的)?二线用药|[二三]级及以上医疗机构(?:使用)?|住院患者|住院|患者|方予支付|使用|"
+    r"(?:单次住院)?(?:支付不超过|最多支付|支付不超)\s*(?:\d+|[一二两三四五六七八九十]+)\s*(?:天|日|周|个月|年)|"
+    r"[\s。，,；;：:、.]"
+)
+
+
+def _residual(compact: str) -> str:
+    return _STRUCTURED.sub("", compact)
 
 
 def is_restriction(text: str) -> bool:
@@ -145,7 +154,7 @@ def parse(text: str) -> list[dict]:
                     "description": text,
                 }
             )
-    if not _PURE.match(compact):
+    if _residual(compact):
         mapped = map_icd10(alts)
         if mapped:
             out.extend(
