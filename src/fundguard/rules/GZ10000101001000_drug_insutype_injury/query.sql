@@ -51,4 +51,5 @@ SELECT
     '限定保险类型=工伤；结算险种=' || coalesce(insutype, '未知') AS detail
 FROM hit
 WHERE kp_rank = 1
+  AND net_amt > 0
   AND (insutype IS NULL OR insutype NOT IN ('610'))

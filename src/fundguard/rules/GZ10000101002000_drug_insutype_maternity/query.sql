@@ -51,5 +51,6 @@ SELECT
     '限定保险类型=生育；结算险种=' || coalesce(insutype, '未知') AS detail
 FROM hit
 WHERE kp_rank = 1
+  AND net_amt > 0
   AND (insutype IS NULL OR insutype NOT IN ('510'))
   AND coalesce(visit_med_type, med_type, '') NOT IN ('51', '52', '53')

@@ -48,4 +48,5 @@ SELECT
     '限定对象=新生儿；新生儿期=出生' || CAST(${newborn_max_days} AS VARCHAR) || '天内；患者出生天数=' || CAST(age_days AS VARCHAR) AS detail
 FROM hit
 WHERE kp_rank = 1
+  AND net_amt > 0
   AND age_days >= ${newborn_max_days}

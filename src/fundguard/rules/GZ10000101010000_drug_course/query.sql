@@ -67,5 +67,5 @@ SELECT
     '限定支付天数=' || CAST(CAST(limit_num AS INTEGER) AS VARCHAR) || '；计算口径=' || CASE WHEN is_span THEN '连续时间跨度' ELSE '使用日期总计' END
         || '；首次使用日期=' || CAST(first_date AS VARCHAR) || '；本明细使用日序号=' || CAST(day_no AS VARCHAR) AS detail
 FROM ranked
-WHERE (NOT is_span AND day_no > limit_num)
-   OR (is_span AND date_diff('day', first_date, fee_date) >= limit_num)
+WHERE net_amt > 0
+  AND ((NOT is_span AND day_no > limit_num) OR (is_span AND date_diff('day', first_date, fee_date) >= limit_num))

@@ -49,4 +49,5 @@ SELECT
     '限定对象=儿童；儿童年龄上限=' || CAST(${child_max_age} AS VARCHAR) || '周岁；患者年龄=' || CAST(age AS VARCHAR) || '周岁' AS detail
 FROM hit
 WHERE kp_rank = 1
+  AND net_amt > 0
   AND age >= ${child_max_age}

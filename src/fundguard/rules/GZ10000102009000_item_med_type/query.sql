@@ -49,4 +49,5 @@ SELECT
     '限定就医方式=' || limit_value || '；医疗类别=' || visit_med_type AS detail
 FROM hit
 WHERE kp_rank = 1
+  AND net_amt > 0
   AND ((limit_value = '住院' AND NOT is_inpatient) OR (limit_value = '门诊' AND is_inpatient))

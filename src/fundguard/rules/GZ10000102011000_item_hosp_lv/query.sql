@@ -47,4 +47,5 @@ SELECT
     '限定最低机构级别=' || CAST(min_tier AS VARCHAR) || '级；机构级别=' || CAST(hosp_tier AS VARCHAR) || '（0=无等级）' AS detail
 FROM hit
 WHERE kp_rank = 1
+  AND net_amt > 0
   AND hosp_tier < min_tier
