@@ -1,0 +1,56 @@
+-- 药品种类超标: on one outpatient visit, one prescribing department and one day, more distinct drugs
+-- (西药/中成药/制剂/民族药; 中药饮片 are one 处方 of many herbs and excluded) than ${max_kinds}. Kinds are
+-- ranked by first fee time; the lines of kinds ranked beyond the limit are flagged. Fully refunded
+-- kinds do not count.
+WITH drug_lines AS (
+    SELECT f.*
+    FROM fee f
+    JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
+    WHERE NOT m.is_inpatient
+        AND coalesce(m.med_type, '') <> '41'
+        AND f.list_type IN ('101', '103', '104')
+),
+kinds AS (
+    SELECT
+        mdtrt_id,
+        bilg_dept_codg,
+        fee_date,
+        med_list_codg,
+        min(fee_ocur_time) AS first_time,
+        sum(cnt) AS net_cnt
+    FROM drug_lines
+    GROUP BY mdtrt_id, bilg_dept_codg, fee_date, med_list_codg
+),
+ranked AS (
+    SELECT
+        k.*,
+        row_number() OVER (
+            PARTITION BY mdtrt_id, bilg_dept_codg, fee_date ORDER BY first_time, med_list_codg
+        ) AS kind_no,
+        count(*) OVER (PARTITION BY mdtrt_id, bilg_dept_codg, fee_date) AS n_kinds
+    FROM kinds k
+    WHERE net_cnt > 0
+)
+SELECT
+    f.feedetl_sn,
+    f.setl_id,
+    f.mdtrt_id,
+    f.psn_no,
+    f.fixmedins_code,
+    f.bilg_dr_codg,
+    f.med_list_codg,
+    CAST(f.fee_ocur_time AS TIMESTAMP) AS occur_time,
+    CAST(f.amt AS DECIMAL(16, 2)) AS violation_amount,
+    CAST(f.fee_date AS VARCHAR) || '同一科室开具药品' || CAST(r.n_kinds AS VARCHAR) || '种，超过' || CAST(${max_kinds} AS VARCHAR)
+        || '种；「' || coalesce(f.hilist_name, f.med_list_codg) || '」为第' || CAST(r.kind_no AS VARCHAR) || '种' AS message,
+    CAST(NULL AS VARCHAR) AS kp_id,
+    '开药日期=' || CAST(f.fee_date AS VARCHAR) || '；开单科室=' || coalesce(f.bilg_dept_codg, '') || '；药品种数='
+        || CAST(r.n_kinds AS VARCHAR) || '；上限=' || CAST(${max_kinds} AS VARCHAR) || '；本药品序号=' || CAST(r.kind_no AS VARCHAR)
+        AS detail
+FROM drug_lines f
+JOIN ranked r
+    ON r.mdtrt_id = f.mdtrt_id
+    AND coalesce(r.bilg_dept_codg, '') = coalesce(f.bilg_dept_codg, '')
+    AND r.fee_date = f.fee_date
+    AND r.med_list_codg = f.med_list_codg
+WHERE r.kind_no > ${max_kinds} AND f.cnt > 0
