@@ -318,3 +318,37 @@ def test_failure_while_writing_rolls_everything_back(db: Path, monkeypatch):
         load_dir(MONTH2, db)
     monkeypatch.undo()
     assert checksums(db) == before
+
+
+def test_gbk_csv_and_header_only_file_load(tmp_path: Path):
+    data = copy_month(MONTH1, tmp_path / "d")
+    p = data / "practitioner.csv"
+    p.write_bytes(p.read_text(encoding="utf-8").encode("gbk"))
+    (data / "oprn_d.csv").write_text("mdtrt_id,oprn_srt_no,oprn_oprt_code,oprn_oprt_date\n", encoding="utf-8")
+    r = load_dir(data, tmp_path / "wh.duckdb")
+    assert any("practitioner.csv" in i and "GB18030" in i for i in r.infos)
+    assert r.row_counts["oprn_d"] == 0
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    assert con.execute("SELECT prac_name FROM practitioner WHERE prac_code = 'D110101000001'").fetchone() == ("赵医生",)
+    con.close()
+
+
+def test_ragged_csv_lines_are_reported_by_row(tmp_path: Path):
+    data = copy_month(MONTH1, tmp_path / "d")
+    with (data / "diag_d.csv").open("a", encoding="utf-8") as f:
+        f.write("MD202401003,1,1,J06.900,急性上呼吸道感染,1,2024-01-20 15:30:00,extra\nMD202401003,2\n")
+    with pytest.raises(LoadValidationFailed) as info:
+        load_dir(data, tmp_path / "wh.duckdb")
+    assert info.value.counts == {"csv_format": 2}
+    assert [(p.file, p.row) for p in info.value.problems] == [("diag_d.csv", 4), ("diag_d.csv", 5)]
+    assert "列数多于表头" in info.value.problems[0].zh() and "fewer columns" in info.value.problems[1].en()
+
+
+def test_unreadable_file_is_reported_not_raised(tmp_path: Path):
+    data = copy_month(MONTH1, tmp_path / "d")
+    (data / "diag_d.csv").unlink()
+    (data / "diag_d.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(LoadValidationFailed) as info:
+        load_dir(data, tmp_path / "wh.duckdb")
+    assert [(p.file, p.row) for p in info.value.problems] == [("diag_d.parquet", None)]
+    assert "文件无法读取" in info.value.problems[0].zh()

@@ -114,7 +114,7 @@ def _load(
     try:
         for name, src in files.items():
             step(f"读取 {src.name} / reading {src.name}")
-            raw = read_raw(con, src, prefix, out)
+            raw = read_raw(con, src, prefix, out, infos)
             if raw is None:
                 step("")
                 continue

@@ -7,7 +7,13 @@ to convert instead of the reader stopping at the first bad value. File order is 
 
 from __future__ import annotations
 
+import codecs
+import csv
+import gzip
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -15,6 +21,8 @@ from fundguard.data.load.discover import SourceFile
 from fundguard.data.load.result import Collector
 from fundguard.data.load.tables import ident, literal
 from fundguard.errors import Problem
+
+DELIMITERS = (",", "\t", "|", ";")
 
 
 @dataclass
@@ -26,42 +34,147 @@ class RawTable:
     rows: int
 
 
-def _relation(con: duckdb.DuckDBPyConnection, src: SourceFile, view: str) -> str:
-    """A SQL relation over the file's cells (for xlsx, a registered pandas frame)."""
-    path = literal(str(src.path))
-    if src.kind == "csv":
-        return f"read_csv({path}, all_varchar = true, header = true, encoding = 'utf-8')"
-    if src.kind == "parquet":
-        return f"read_parquet({path})"
-    import pandas as pd  # small reference tables only
+def _is_utf8(path: Path, probe: int = 1 << 20) -> bool:
+    with path.open("rb") as f:
+        head = f.read(probe)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return True
+    except UnicodeDecodeError:
+        return False
 
-    frame = pd.read_excel(src.path, dtype=str, engine="openpyxl")
-    con.register(view, frame)
-    return ident(view)
+
+def _to_utf8(path: Path, tmpdir: Path) -> Path:
+    """Stream-transcode a GB18030/GBK export (what many Chinese hospital systems write) to UTF-8."""
+    out = tmpdir / path.name
+    with path.open("rb") as fin, out.open("wb") as fout:
+        dec = codecs.getincrementaldecoder("gb18030")()
+        while chunk := fin.read(1 << 22):
+            fout.write(dec.decode(chunk).encode("utf-8"))
+        fout.write(dec.decode(b"", final=True).encode("utf-8"))
+    return out
+
+
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """Delimiter and column names from the header line.
+
+    The dialect is fixed from the header rather than sniffed from the data, so a ragged data line is an
+    error naming its line instead of being mistaken for the header.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as f:
+        line = f.readline().decode("utf-8-sig").rstrip("\r\n")
+    delim = max(DELIMITERS, key=line.count)
+    return delim, next(csv.reader([line], delimiter=delim), [])
+
+
+def _relation(
+    con: duckdb.DuckDBPyConnection, src: SourceFile, view: str, path: Path, rejects: str
+) -> tuple[str, list[str], list[str]]:
+    """A SQL relation over the file's cells, the header names, and the relation's names for those columns."""
+    lit = literal(str(path))
+    if src.kind == "csv":
+        delim, header = _csv_header(path)
+        names = [f"c{i}" for i in range(len(header))]
+        cols = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+        rel = (
+            f"read_csv({lit}, header = true, auto_detect = false, columns = {cols}, delim = {literal(delim)}, "
+            "quote = '\"', escape = '\"', encoding = 'utf-8', strict_mode = true, "
+            f"store_rejects = true, rejects_table = {literal(rejects)}, rejects_scan = {literal(rejects + '_scan')})"
+        )
+        return rel, header, names
+    if src.kind == "parquet":
+        rel = f"read_parquet({lit})"
+    else:
+        import pandas as pd  # small reference tables only
+
+        con.register(view, pd.read_excel(path, dtype=str, engine="openpyxl"))
+        rel = ident(view)
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+    return rel, names, names
+
+
+# DuckDB's reject reasons, as a 稽核 user would say them.
+REJECT_REASONS = {
+    "MISSING COLUMNS": ("列数少于表头", "fewer columns than the header"),
+    "TOO MANY COLUMNS": ("列数多于表头", "more columns than the header"),
+    "UNQUOTED VALUE": ("引号使用不规范", "badly quoted value"),
+    "LINE SIZE OVER MAXIMUM": ("行过长", "line too long"),
+    "INVALID ENCODING": ("编码无效（应为 UTF-8 或 GBK）", "invalid encoding (expected UTF-8 or GBK)"),
+}
+
+
+def _report_rejects(con: duckdb.DuckDBPyConnection, src: SourceFile, rejects: str, out: Collector) -> bool:
+    """Lines the CSV parser could not split into the header's columns, one problem per line."""
+    try:
+        rows = con.execute(
+            f"""SELECT count(*) OVER (), line - 1, error_type, csv_line FROM (
+                    SELECT line, any_value(CAST(error_type AS VARCHAR)) AS error_type, any_value(csv_line) AS csv_line
+                    FROM {rejects} GROUP BY line)
+                ORDER BY line LIMIT {out.max_per_check}"""
+        ).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {rejects}")
+        con.execute(f"DROP TABLE IF EXISTS {rejects}_scan")
+    problems = []
+    for _, row, kind, line in rows:
+        zh, en = REJECT_REASONS.get(kind, ("无法解析", "cannot be parsed"))
+        problems.append(
+            Problem(
+                src.name,
+                f"CSV 格式错误：{zh}",
+                f"CSV format error: {en}",
+                row=int(row),
+                value=(line or "").rstrip("\r\n"),
+            )
+        )
+    if rows:
+        out.add("csv_format", int(rows[0][0]), problems)
+    return bool(rows)
 
 
 def _file_error(src: SourceFile, err: Exception) -> Problem:
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    zh = "文件无法读取（需为 UTF-8 编码、带表头的 CSV，或 Parquet / xlsx）"
-    en = "file cannot be read (expected a UTF-8 CSV with a header row, Parquet or xlsx)"
+    zh = "文件无法读取（需为 UTF-8 或 GBK 编码、带表头的 CSV，或 Parquet / xlsx）"
+    en = "file cannot be read (expected a UTF-8 or GBK CSV with a header row, Parquet or xlsx)"
     return Problem(src.name, f"{zh}：{text}", f"{en}: {text}")
 
 
-def read_raw(con: duckdb.DuckDBPyConnection, src: SourceFile, prefix: str, out: Collector) -> RawTable | None:
+def read_raw(
+    con: duckdb.DuckDBPyConnection, src: SourceFile, prefix: str, out: Collector, infos: list[str]
+) -> RawTable | None:
     """Copy the file into temp table `{prefix}raw_{table}`; None (with problems recorded) if unusable."""
+    tmpdir: Path | None = None
+    path = src.path
+    try:
+        if src.kind == "csv" and not src.name.lower().endswith(".gz") and not _is_utf8(path):
+            tmpdir = Path(tempfile.mkdtemp(prefix="fundguard-load-"))
+            try:
+                path = _to_utf8(path, tmpdir)
+            except UnicodeDecodeError:
+                path = src.path  # neither UTF-8 nor GB18030: let the reader name the bad line
+            else:
+                infos.append(f"{src.name} 不是 UTF-8，按 GB18030/GBK 读取 / {src.name} read as GB18030/GBK")
+        return _read(con, src, path, prefix, out)
+    finally:
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _read(con: duckdb.DuckDBPyConnection, src: SourceFile, path: Path, prefix: str, out: Collector) -> RawTable | None:
     table = src.table
     raw = f"{prefix}raw_{table.name}"
     view = f"{prefix}xlsx_{table.name}"
+    rejects = f"{prefix}rejects_{table.name}"
     try:
-        rel = _relation(con, src, view)
-        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
+        rel, header, names = _relation(con, src, view, path, rejects)
     except Exception as err:  # noqa: BLE001 - any reader failure is the file's problem, reported as such
         out.one("file", _file_error(src, err))
         return None
 
     # Header names are matched case-insensitively (Oracle exports arrive in upper case).
-    seen: dict[str, str] = {}
-    for h in header:
+    seen: dict[str, str] = {}  # normalised header name → the relation's column name
+    for h, name in zip(header, names, strict=True):
         key = h.strip().lower()
         if key in seen:
             out.one(
@@ -69,7 +182,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, src: SourceFile, prefix: str, out: 
                 Problem(src.name, "表头中列名重复", "column appears twice in the header", field=key, value=h),
             )
             return None
-        seen[key] = h
+        seen[key] = name
     missing = [c for c in table.required_columns if c not in seen]
     for c in missing:
         col = table.column(c)
@@ -97,5 +210,9 @@ def read_raw(con: duckdb.DuckDBPyConnection, src: SourceFile, prefix: str, out: 
     finally:
         if src.kind == "xlsx":
             con.unregister(view)
+    if src.kind == "csv" and _report_rejects(con, src, rejects, out):
+        # Rejected lines are missing from the table, so its row numbers no longer match the file: stop here.
+        con.execute(f"DROP TABLE {raw}")
+        return None
     rows = int(con.execute(f"SELECT count(*) FROM {raw}").fetchone()[0])
     return RawTable(src, raw, columns, extras, rows)
