@@ -1,0 +1,82 @@
+-- 中药饮片单方使用不予支付: a herb payable only in compound prescriptions, used alone — the line is marked
+-- 单方 (tcmdrug_used_way 2), or every herb of its prescription is on the same list. A prescription is the 医嘱号
+-- (drord_no) of the visit, or the visit's herbs of one day when no 医嘱号 is given.
+WITH refund AS (
+    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL
+    GROUP BY init_feedetl_sn
+),
+line AS (
+    -- original lines net of their refunds; fully refunded lines drop out
+    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM fee f
+    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+),
+matched AS (
+    -- a point names the herb by national code, or (饮片 lists published by name) by its catalogue name
+    SELECT l.feedetl_sn, k.kp_id, k.item_name
+    FROM line l
+    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
+    JOIN kb k
+        ON k.med_list_codg = l.med_list_codg
+        AND k.kp_type = 'tcm_not_paid_single'
+        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+    UNION ALL
+    SELECT l.feedetl_sn, k.kp_id, k.item_name
+    FROM line l
+    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
+    JOIN kb k
+        ON k.med_list_codg IS NULL
+        AND k.item_name = l.hilist_name
+        AND k.kp_type = 'tcm_not_paid_single'
+        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+),
+hit AS (
+    SELECT feedetl_sn, kp_id, item_name, row_number() OVER (PARTITION BY feedetl_sn ORDER BY kp_id) AS kp_rank
+    FROM matched
+),
+herb AS (
+    SELECT
+        l.*,
+        coalesce(l.drord_no, CAST(l.fee_date AS VARCHAR)) AS rx_key
+    FROM line l
+    WHERE l.list_type = '102' OR l.med_chrgitm_type = '10'
+       OR l.feedetl_sn IN (SELECT feedetl_sn FROM hit)
+),
+rx AS (
+    SELECT
+        hb.mdtrt_id,
+        hb.rx_key,
+        count(*) AS herb_cnt,
+        count(h.feedetl_sn) AS listed_cnt
+    FROM herb hb
+    LEFT JOIN hit h ON h.feedetl_sn = hb.feedetl_sn AND h.kp_rank = 1
+    GROUP BY hb.mdtrt_id, hb.rx_key
+)
+SELECT
+    hb.feedetl_sn,
+    hb.setl_id,
+    hb.mdtrt_id,
+    hb.psn_no,
+    hb.fixmedins_code,
+    hb.bilg_dr_codg,
+    hb.med_list_codg,
+    CAST(hb.fee_ocur_time AS TIMESTAMP) AS occur_time,
+    CAST(hb.net_amt AS DECIMAL(16, 2)) AS violation_amount,
+    '中药饮片「' || coalesce(h.item_name, hb.hilist_name, hb.med_list_codg) || '」单方使用不予支付，'
+        || CASE WHEN hb.tcmdrug_used_way = '2' THEN '本明细标记为单方使用' ELSE '所在处方全部由单方不予支付饮片组成' END AS message,
+    h.kp_id,
+    '中药使用方式=' || coalesce(hb.tcmdrug_used_way, '未填') || '；处方饮片味数=' || CAST(r.herb_cnt AS VARCHAR)
+        || '；其中单方不予支付饮片味数=' || CAST(r.listed_cnt AS VARCHAR) AS detail
+FROM herb hb
+JOIN hit h ON h.feedetl_sn = hb.feedetl_sn AND h.kp_rank = 1
+JOIN rx r ON r.mdtrt_id = hb.mdtrt_id AND r.rx_key = hb.rx_key
+WHERE hb.net_amt > 0
+  AND (hb.tcmdrug_used_way = '2' OR r.listed_cnt = r.herb_cnt)

@@ -1,0 +1,77 @@
+-- 医疗服务项目限适应症: a 医疗服务项目 whose payment is limited to indications that map to ICD-10 prefixes
+-- (kb related_codg), billed on a visit none of whose diagnoses (diag_d, or the discharge main diagnosis) falls
+-- under any mapped prefix. Visits without any diagnosis are not judged (the restriction cannot be checked).
+WITH refund AS (
+    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL
+    GROUP BY init_feedetl_sn
+),
+line AS (
+    -- original lines net of their refunds; fully refunded lines drop out
+    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM fee f
+    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+),
+ind AS (
+    SELECT kp_id, med_list_codg, related_codg, related_name, description, begndate, enddate, admdvs
+    FROM kb
+    WHERE kp_type = 'item_indication'
+      AND related_codg IS NOT NULL
+      AND med_list_codg IS NOT NULL
+),
+restricted AS (
+    SELECT
+        l.*,
+        i.kp_id,
+        i.related_codg,
+        i.related_name,
+        i.description,
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY i.kp_id) AS kp_rank
+    FROM line l
+    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
+    JOIN ind i
+        ON i.med_list_codg = l.med_list_codg
+        AND (i.begndate IS NULL OR i.begndate <= l.fee_date)
+        AND (i.enddate IS NULL OR l.fee_date <= i.enddate)
+        AND (i.admdvs IS NULL OR i.admdvs = m.admdvs)
+),
+visit_diag AS (
+    SELECT mdtrt_id, diag_code FROM diag WHERE diag_code IS NOT NULL
+    UNION
+    SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
+),
+diag_list AS (
+    SELECT mdtrt_id, count(*) AS diag_cnt, min(diag_code) AS first_diag FROM visit_diag GROUP BY mdtrt_id
+),
+fits AS (
+    -- lines with at least one diagnosis under one of the drug/item's indication prefixes
+    SELECT DISTINCT r.feedetl_sn
+    FROM restricted r
+    JOIN visit_diag d
+        ON d.mdtrt_id = r.mdtrt_id
+        AND substr(d.diag_code, 1, length(r.related_codg)) = r.related_codg
+)
+SELECT
+    r.feedetl_sn,
+    r.setl_id,
+    r.mdtrt_id,
+    r.psn_no,
+    r.fixmedins_code,
+    r.bilg_dr_codg,
+    r.med_list_codg,
+    CAST(r.fee_ocur_time AS TIMESTAMP) AS occur_time,
+    CAST(r.net_amt AS DECIMAL(16, 2)) AS violation_amount,
+    '医疗服务项目「' || coalesce(r.hilist_name, r.med_list_codg) || '」限定支付范围：' || coalesce(r.description, r.related_name, '')
+        || '；本次就诊诊断均不符合' AS message,
+    r.kp_id,
+    '限定适应症=' || coalesce(r.related_name, '') || '（ICD-10 ' || r.related_codg || '等）；就诊诊断数=' || CAST(dl.diag_cnt AS VARCHAR)
+        || '；诊断示例=' || dl.first_diag AS detail
+FROM restricted r
+JOIN diag_list dl ON dl.mdtrt_id = r.mdtrt_id
+LEFT JOIN fits f ON f.feedetl_sn = r.feedetl_sn
+WHERE r.kp_rank = 1
+  AND f.feedetl_sn IS NULL
+  AND r.net_amt > 0
