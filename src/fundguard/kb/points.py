@@ -26,6 +26,7 @@ _ID_FIELDS = (
     "group_name",
     "admdvs",
     "batch",
+    "description",
 )
 
 
