@@ -92,3 +92,12 @@ def test_json_output_of_a_rejected_load(tmp_path: Path):
     assert r.exit_code == 1
     body = json.loads(r.stdout)
     assert body["ok"] is False and body["problems"][0]["field"] == "brdy"
+
+
+def test_bad_report_extension_fails_before_loading(tmp_path: Path):
+    from fundguard.errors import FundguardError
+
+    db = tmp_path / "wh.duckdb"
+    r = runner.invoke(app, ["load", str(FIXTURES / "month1"), "-w", str(db), "--report", str(tmp_path / "r.txt")])
+    assert r.exit_code != 0 and isinstance(r.exception, FundguardError)
+    assert not db.exists()

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fundguard.cli import common
 from fundguard.data.load import LoadResult, LoadValidationFailed, load_dir
-from fundguard.data.load.report import write_report
+from fundguard.data.load.report import check_report_path, write_report
 from fundguard.data.load.result import DEFAULT_MAX_PER_CHECK
 
 SHOWN = 20  # problems printed on the terminal; the report file has all of them
@@ -77,6 +77,8 @@ def load(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="不显示进度 / no progress bar")] = False,
 ) -> None:
     """加载并校验一个目录的医保结算数据到数据仓库 / validate and load a folder of claims data into the warehouse."""
+    if report:
+        check_report_path(report)
     with common.progress(quiet=quiet or json_out) as bar:
         task = bar.add_task("加载 / loading", total=None)
 

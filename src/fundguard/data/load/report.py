@@ -12,12 +12,17 @@ from fundguard.errors import FundguardError
 FIELDS = ("file", "row", "field", "value", "reason_zh", "reason_en")
 
 
-def write_report(path: Path, outcome: LoadResult | LoadValidationFailed) -> None:
-    suffix = path.suffix.lower()
-    if suffix not in {".csv", ".json"}:
+def check_report_path(path: Path) -> None:
+    """Fail before loading, not after, when the report cannot be written in a known format."""
+    if path.suffix.lower() not in {".csv", ".json"}:
         raise FundguardError(
             f"报告文件扩展名应为 .csv 或 .json：{path.name}", f"report file must end in .csv or .json: {path.name}"
         )
+
+
+def write_report(path: Path, outcome: LoadResult | LoadValidationFailed) -> None:
+    check_report_path(path)
+    suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     failed = isinstance(outcome, LoadValidationFailed)
     if suffix == ".json":
