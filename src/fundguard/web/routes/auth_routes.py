@@ -66,11 +66,11 @@ def login(
             user: User = result.user
     if ws is None:
         return _login_page(request, error, _safe_next(next), username, 401)
-    target = (
-        "/password"
-        if user.must_change_password
-        else (_safe_next(next) if next not in ("", "/") else home_for(user.role))
-    )
+    safe = _safe_next(next)
+    if user.must_change_password:
+        target = "/password"
+    else:
+        target = safe if safe != "/" else home_for(user.role)
     resp = RedirectResponse(target, status_code=303)
     resp.set_cookie(auth.SESSION_COOKIE, ws.id, httponly=True, samesite="strict", secure=request.url.scheme == "https")
     resp.delete_cookie(auth.PRELOGIN_COOKIE)
