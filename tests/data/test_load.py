@@ -352,3 +352,17 @@ def test_unreadable_file_is_reported_not_raised(tmp_path: Path):
         load_dir(data, tmp_path / "wh.duckdb")
     assert [(p.file, p.row) for p in info.value.problems] == [("diag_d.parquet", None)]
     assert "文件无法读取" in info.value.problems[0].zh()
+
+
+def test_trailing_delimiter_column_is_ignored_but_unnamed_data_is_not(tmp_path: Path):
+    data = copy_month(MONTH1, tmp_path / "d")
+    p = data / "fixmedins.csv"
+    lines = p.read_text(encoding="utf-8").splitlines()
+    p.write_text("\n".join(line + "," for line in lines) + "\n", encoding="utf-8")
+    r = load_dir(data, tmp_path / "wh.duckdb")
+    assert "fixmedins" not in r.extra_columns and any("无列名" in i for i in r.infos)
+
+    p.write_text("\n".join([lines[0] + ",", lines[1] + ",", lines[2] + ",surprise"]) + "\n", encoding="utf-8")
+    with pytest.raises(LoadValidationFailed) as info:
+        load_dir(data, tmp_path / "wh2.duckdb")
+    assert "没有列名，但有数据" in info.value.problems[0].zh()

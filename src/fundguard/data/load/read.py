@@ -155,13 +155,15 @@ def read_raw(
                 path = src.path  # neither UTF-8 nor GB18030: let the reader name the bad line
             else:
                 infos.append(f"{src.name} 不是 UTF-8，按 GB18030/GBK 读取 / {src.name} read as GB18030/GBK")
-        return _read(con, src, path, prefix, out)
+        return _read(con, src, path, prefix, out, infos)
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def _read(con: duckdb.DuckDBPyConnection, src: SourceFile, path: Path, prefix: str, out: Collector) -> RawTable | None:
+def _read(
+    con: duckdb.DuckDBPyConnection, src: SourceFile, path: Path, prefix: str, out: Collector, infos: list[str]
+) -> RawTable | None:
     table = src.table
     raw = f"{prefix}raw_{table.name}"
     view = f"{prefix}xlsx_{table.name}"
@@ -174,8 +176,15 @@ def _read(con: duckdb.DuckDBPyConnection, src: SourceFile, path: Path, prefix: s
 
     # Header names are matched case-insensitively (Oracle exports arrive in upper case).
     seen: dict[str, str] = {}  # normalised header name → the relation's column name
-    for h, name in zip(header, names, strict=True):
+    unnamed: list[str] = []  # columns without a header name (a trailing delimiter, an Excel blank)
+    for i, (h, name) in enumerate(zip(header, names, strict=True), start=1):
         key = h.strip().lower()
+        if not key or (src.kind == "xlsx" and key.startswith("unnamed:")):
+            key = f"_unnamed_{i}"
+            unnamed.append(key)
+        if key == "_row":
+            out.one("header", Problem(src.name, "列名 _row 为保留名", "column name _row is reserved", field=key))
+            return None
         if key in seen:
             out.one(
                 "header",
@@ -214,5 +223,17 @@ def _read(con: duckdb.DuckDBPyConnection, src: SourceFile, path: Path, prefix: s
         # Rejected lines are missing from the table, so its row numbers no longer match the file: stop here.
         con.execute(f"DROP TABLE {raw}")
         return None
+    for key in unnamed:
+        if con.execute(f"SELECT count({ident(key)}) FROM {raw}").fetchone()[0]:
+            pos = key.rsplit("_", 1)[1]
+            out.one(
+                "header",
+                Problem(src.name, f"第{pos}列没有列名，但有数据", f"column {pos} has data but no header name"),
+            )
+            con.execute(f"DROP TABLE {raw}")
+            return None
+        con.execute(f"ALTER TABLE {raw} DROP COLUMN {ident(key)}")
+        infos.append(f"{src.name} 忽略无列名的空列 / {src.name}: ignored an empty column without a header name")
+    extras = [e for e in extras if e not in unnamed]
     rows = int(con.execute(f"SELECT count(*) FROM {raw}").fetchone()[0])
     return RawTable(src, raw, columns, extras, rows)
