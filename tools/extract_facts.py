@@ -82,7 +82,9 @@ def drugs() -> pd.DataFrame:
         _drug_batch("*药品规则库(限定年龄对象).xlsx", "age", lim),
         _drug_batch("*药品规则库（限定保险类型）.xlsx", "insutype", lim),
         _drug_batch("*药品规则库（限定就医方式）.xlsx", "med_type", lim),
-        _drug_batch("*药品规则库（限定机构等级）.xlsx", "min_tier", lambda r: {"二级": "2", "三级": "3"}.get(lim(r), "")),
+        _drug_batch(
+            "*药品规则库（限定机构等级）.xlsx", "min_tier", lambda r: {"二级": "2", "三级": "3"}.get(lim(r), "")
+        ),
         _drug_batch(
             "*药品规则库（限定支付疗程）.xlsx",
             "course_days",
@@ -148,7 +150,9 @@ def items() -> tuple[pd.DataFrame, pd.DataFrame]:
             put(sub, r.iloc[4])
             pairs.append({"main_codg": main, "sub_codg": sub, "window": _clean(r.iloc[1])})
     cols = ["gender", "age", "surgery_group", "freq_limit", "freq_unit", "course_days", "cycle_limit", "cycle_days"]
-    rows = [{"med_list_codg": k, "item_name": v, **{c: attrs.get(k, {}).get(c, "") for c in cols}} for k, v in names.items()]
+    rows = [
+        {"med_list_codg": k, "item_name": v, **{c: attrs.get(k, {}).get(c, "") for c in cols}} for k, v in names.items()
+    ]
     return pd.DataFrame(rows).sort_values("med_list_codg"), pd.DataFrame(pairs).drop_duplicates()
 
 

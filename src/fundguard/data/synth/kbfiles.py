@@ -1,0 +1,66 @@
+"""Region-specific knowledge written next to the data (DIR/kb/), in the generic kb_point layout.
+
+- price_list.csv  the region's service-item price caps (kp_type item_price_cap), one row per item and
+                  hospital tier (group_name 3/2/1/0); the over_price scenario bills above them.
+- item_equip.csv  which device type a test is done on (kp_type item_equip, by code_prefix); the
+                  device_capacity scenario overloads one institution's BIOCHEM analyser.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fundguard.data.synth.catalog import EQUIP_NAMES, EQUIP_PREFIX
+from fundguard.data.synth.context import Context
+from fundguard.data.synth.region import REGION, REGION_NAME
+from fundguard.kb.types import KB_POINT_COLUMNS
+
+LAYOUT = [c for c in KB_POINT_COLUMNS if c not in ("kp_id", "kb_version", "source_file", "source_row")]
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=LAYOUT)
+
+
+def write_kb(out: Path, ctx: Context) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    cat = ctx.cat
+    start = ctx.region.start.isoformat()
+    svc = np.flatnonzero(~cat.is_drug)
+    rows = []
+    for i in svc:
+        for tier in (3, 2, 1, 0):
+            rows.append(
+                {
+                    "kp_type": "item_price_cap",
+                    "med_list_codg": cat.code[i],
+                    "item_name": cat.name[i],
+                    "limit_num": cat.cap[i, tier] / 100.0,
+                    "limit_unit": "元",
+                    "group_name": str(tier),
+                    "description": f"{REGION_NAME}医疗服务价格：{'三级' if tier == 3 else '二级' if tier == 2 else '一级' if tier == 1 else '无等级'}机构最高限价",
+                    "begndate": start,
+                    "admdvs": REGION,
+                    "source": "synthetic region price list",
+                    "batch": "synth",
+                }
+            )
+    _frame(rows).to_csv(out / "price_list.csv", index=False)
+    equip = [
+        {
+            "kp_type": "item_equip",
+            "code_prefix": prefix,
+            "item_name": EQUIP_NAMES[e],
+            "limit_value": e,
+            "description": f"编码以{prefix}开头的检验检查项目使用{EQUIP_NAMES[e]}",
+            "begndate": start,
+            "admdvs": REGION,
+            "source": "synthetic region device map",
+            "batch": "synth",
+        }
+        for prefix, e in EQUIP_PREFIX.items()
+    ]
+    _frame(equip).to_csv(out / "item_equip.csv", index=False)

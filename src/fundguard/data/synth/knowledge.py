@@ -1,0 +1,75 @@
+"""The official knowledge the synthetic region is built from (read once per process).
+
+Everything here comes from files shipped in fundguard/resources: the 两库 facts flattened by
+tools/extract_facts.py (resources/facts/*.csv), ICD-10 / ICD-9-CM-3 医保版 and CHS-DRG 1.1
+(resources/reference/chs-drg-1.1) and the Harbin DRG weights. The generator uses the same codes
+and restrictions the rules read, so what it calls clean or violating is what a rule sees.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+
+def _res(*parts: str) -> Path:
+    return Path(str(resources.files("fundguard").joinpath("resources", *parts)))
+
+
+def _two_col(path: Path) -> dict[str, str]:
+    """`code name` lines (name may contain spaces)."""
+    out: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        code, _, name = line.strip().partition(" ")
+        if code:
+            out[code] = name.strip()
+    return out
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    drugs: pd.DataFrame  # facts/drugs.csv, restriction columns as '' when absent
+    items: pd.DataFrame  # facts/items.csv
+    pairs: pd.DataFrame  # facts/item_pairs.csv
+    icd10: dict[str, str]
+    icd9: dict[str, str]
+    mcc: frozenset[str]
+    cc: frozenset[str]
+    drg_names: dict[str, str]
+    drg_weights: dict[str, float]
+    drg_rates: dict[str, float]
+
+    def icd10_codes(self, prefix: str, limit: int = 12) -> list[tuple[str, str]]:
+        """Codes under a category, shortest (the category itself) first; '+' dagger codes excluded."""
+        hits = [(c, n) for c, n in self.icd10.items() if c.startswith(prefix) and "+" not in c and "*" not in c]
+        hits.sort(key=lambda cn: (len(cn[0]), cn[0]))
+        return hits[:limit]
+
+    def icd9_code(self, code: str) -> tuple[str, str]:
+        return code, self.icd9[code]
+
+
+@lru_cache(maxsize=1)
+def load() -> Knowledge:
+    facts = _res("facts")
+    drugs = pd.read_csv(facts / "drugs.csv", dtype=str, keep_default_na=False)
+    items = pd.read_csv(facts / "items.csv", dtype=str, keep_default_na=False)
+    pairs = pd.read_csv(facts / "item_pairs.csv", dtype=str, keep_default_na=False)
+    ref = _res("reference", "chs-drg-1.1")
+    icd10 = _two_col(ref / "ICD" / "ZD_INFO.dat")
+    icd9 = _two_col(ref / "ICD" / "SS_INFO.dat")
+    mcc = frozenset(_two_col(ref / "DATA" / "MCC.dat"))
+    cc = frozenset(_two_col(ref / "DATA" / "CC.dat"))
+    drg_names = _two_col(ref / "DATA" / "DRG.dat")
+    weights: dict[str, float] = {}
+    rates: dict[str, float] = {}
+    for year in ("2023", "2024"):  # later years override earlier ones
+        doc = json.loads((_res("reference", "drg-weights-harbin") / f"{year}.weights.json").read_text("utf-8"))
+        weights.update({k: float(v) for k, v in doc["weights"].items()})
+        rates = {k: float(v) for k, v in doc["rates"].items()}
+    return Knowledge(drugs, items, pairs, icd10, icd9, mcc, cc, drg_names, weights, rates)
