@@ -18,6 +18,7 @@ import pandas as pd
 from fundguard.errors import Problem, ValidationFailed
 from fundguard.kb import importers
 from fundguard.kb.types import KB_POINT_COLUMNS, KP_TYPES
+from fundguard.warehouse import table_exists
 
 _POINT_COLS = ", ".join(f"{c} {t}" for c, t in KB_POINT_COLUMNS.items())
 
@@ -37,6 +38,17 @@ _LATE_LAYOUTS = {"nrdl"}
 def ensure_kb_tables(con: duckdb.DuckDBPyConnection) -> None:
     for stmt in DDL:
         con.execute(stmt)
+
+
+def _have_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when kb tables exist (creating them unless the connection is read-only)."""
+    if all(table_exists(con, t) for t in ("kb_point", "kb_imports")):
+        return True
+    try:
+        ensure_kb_tables(con)
+        return True
+    except duckdb.Error:
+        return False
 
 
 def builtin_paths() -> list[Path]:
@@ -179,7 +191,8 @@ def import_builtin(con: duckdb.DuckDBPyConnection, effective: dt.date | None = N
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict:
     """Per kp_type counts with their sources and versions, and the import history."""
-    ensure_kb_tables(con)
+    if not _have_tables(con):
+        return {"total": 0, "kp_types": [], "imports": []}
     types = []
     for kp_type, n, sources, versions in con.execute(
         """SELECT kp_type, count(*), list(DISTINCT source_file ORDER BY source_file),
@@ -207,7 +220,13 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict:
 
 def show(con: duckdb.DuckDBPyConnection, key: str, limit: int = 200) -> dict:
     """Points of a kp_type, or the points about a code / name (exact code, prefix points, or name)."""
-    ensure_kb_tables(con)
+    if not _have_tables(con):
+        return {
+            "key": key,
+            "is_kp_type": key in KP_TYPES,
+            "count": 0,
+            "points": pd.DataFrame(columns=list(KB_POINT_COLUMNS)),
+        }
     cols = ", ".join(KB_POINT_COLUMNS)
     if key in KP_TYPES:
         where, params = "kp_type = ?", [key]

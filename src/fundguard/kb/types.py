@@ -90,6 +90,10 @@ KP_TYPES: dict[str, tuple[str, str]] = {
     # NRDL 备注 and others
     "drug_indication": ("药品限适应症", "description = 限定支付范围 text; related_codg = ICD-10 prefix when mapped"),
     "drug_second_line": ("药品限二线使用", "description"),
+    "chronic_disease_drug": (
+        "门诊慢特病病种用药范围",
+        "related_codg = ICD-10 prefix of the 病种; group_name = 病种; med_list_codg or code_prefix = drug (class) in range",
+    ),
     "drug_max_days": (
         "药品限最大开药天数/开药量",
         "limit_num = max days per prescription; limit_value 门诊|慢特病|all",
