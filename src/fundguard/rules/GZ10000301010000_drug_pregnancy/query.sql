@@ -1,0 +1,71 @@
+-- 妊娠期及哺乳期用药安全: a drug forbidden in pregnancy (or lactation) billed on a visit that documents
+-- an ongoing pregnancy (ICD-10 O09–O99, Z33–Z36) or lactation (Z39.1) of a female patient.
+WITH refunds AS (
+    SELECT init_feedetl_sn, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    GROUP BY init_feedetl_sn
+),
+lines AS (
+    -- original lines net of their refunds (fully refunded lines drop out below)
+    SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM fee f
+    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.cnt > 0
+),
+vdiag AS (
+    SELECT mdtrt_id, upper(diag_code) AS diag_code FROM diag WHERE diag_code IS NOT NULL
+    UNION
+    SELECT mdtrt_id, upper(dscg_maindiag_code) AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
+),
+state AS (
+    SELECT
+        mdtrt_id,
+        max(CASE WHEN (diag_code LIKE 'O%' AND substr(diag_code, 1, 3) > 'O08')
+                      OR substr(diag_code, 1, 3) IN ('Z33', 'Z34', 'Z35', 'Z36') THEN 1 ELSE 0 END) AS pregnant,
+        max(CASE WHEN substr(diag_code, 1, 5) = 'Z39.1' THEN 1 ELSE 0 END) AS lactating,
+        min(CASE WHEN (diag_code LIKE 'O%' AND substr(diag_code, 1, 3) > 'O08')
+                      OR substr(diag_code, 1, 3) IN ('Z33', 'Z34', 'Z35', 'Z36') OR substr(diag_code, 1, 5) = 'Z39.1'
+                 THEN diag_code END) AS state_code
+    FROM vdiag
+    GROUP BY mdtrt_id
+),
+hit AS (
+    SELECT
+        l.*,
+        k.kp_id,
+        coalesce(k.item_name, l.hilist_name, l.med_list_codg) AS drug_name,
+        k.limit_value,
+        s.state_code,
+        CASE WHEN s.pregnant = 1 THEN '妊娠期' ELSE '哺乳期' END AS state_name,
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
+    FROM lines l
+    JOIN psn p ON p.psn_no = l.psn_no
+    JOIN state s ON s.mdtrt_id = l.mdtrt_id
+    JOIN kb k ON k.kp_type = 'drug_pregnancy'
+        AND (
+            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
+            OR (coalesce(k.code_prefix, '') <> '' AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
+            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+                AND l.hilist_name LIKE '%' || k.item_name || '%')
+        )
+        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+    WHERE p.gend = '2' AND l.net_amt > 0
+      AND (s.pregnant = 1 OR (s.lactating = 1 AND coalesce(k.limit_value, '') LIKE '%哺乳%'))
+)
+SELECT
+    l.feedetl_sn,
+    l.setl_id,
+    l.mdtrt_id,
+    l.psn_no,
+    l.fixmedins_code,
+    l.bilg_dr_codg,
+    l.med_list_codg,
+    l.fee_ocur_time AS occur_time,
+    CAST(l.net_amt AS DECIMAL(16, 2)) AS violation_amount,
+    l.state_name || '患者（诊断' || l.state_code || '）使用' || coalesce(l.limit_value, '妊娠期禁用') || '药品“' || l.drug_name || '”' AS message,
+    l.kp_id,
+    '限制=' || coalesce(l.limit_value, '妊娠禁用') || '；依据诊断=' || l.state_code AS detail
+FROM hit l
+WHERE l.kp_rank = 1
