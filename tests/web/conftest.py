@@ -131,7 +131,7 @@ def store_template(tmp_path_factory) -> Path:
 def store(tmp_path, store_template) -> Store:
     path = tmp_path / "store.sqlite"
     shutil.copy(store_template, path)
-    s = Store(f"sqlite:///{path}")
+    s = Store(f"sqlite:///{path}", auto_migrate=False)  # the template is migrated already
     yield s
     s.dispose()
 

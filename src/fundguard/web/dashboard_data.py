@@ -105,7 +105,7 @@ def totals(data: Data, flt: DashFilter) -> dict:
             f"SELECT count(*), coalesce(sum(f.violation_amount), 0), count(DISTINCT f.fixmedins_code) "
             f"FROM findings f {join} WHERE {where}",
             params,
-        ).fetchone()
+        ).fetchall()[0]
         out.update(finding_cnt=int(n), violation_amount=float(amt), institution_cnt=int(inst))
     return out
 

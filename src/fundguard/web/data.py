@@ -91,6 +91,7 @@ class Data:
         if not self.path.exists():
             raise WarehouseMissing(str(self.path))
         self.con = warehouse.connect(self.path, read_only=True)
+        self._tables: set[str] | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -102,7 +103,13 @@ class Data:
         self.close()
 
     def has(self, table: str) -> bool:
-        return warehouse.table_exists(self.con, table)
+        if self._tables is None:
+            # fetchall, not fetchone: DuckDB refuses new work on a connection with an unfinished result.
+            rows = self.con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+            self._tables = {r[0] for r in rows}
+        return table in self._tables
 
     def _need(self, table: str) -> None:
         if not self.has(table):
@@ -146,7 +153,7 @@ class Data:
         where, params = self._finding_where(flt)
         n, amt = self.con.execute(
             f"SELECT count(*), coalesce(sum(violation_amount), 0) FROM findings f WHERE {where}", params
-        ).fetchone()
+        ).fetchall()[0]
         return int(n), float(amt)
 
     def findings_page(self, flt: FindingFilter, sort: str, desc: bool, page: int, size: int) -> Page:
@@ -303,7 +310,7 @@ class Data:
         if not kp_types or not self.has("kb_point"):
             return Page([], 0, 1, size)
         marks = ", ".join("?" for _ in kp_types)
-        total = self.con.execute(f"SELECT count(*) FROM kb_point WHERE kp_type IN ({marks})", kp_types).fetchone()[0]
+        total = self.con.execute(f"SELECT count(*) FROM kb_point WHERE kp_type IN ({marks})", kp_types).fetchall()[0][0]
         rows = self.q(
             f"SELECT * FROM kb_point WHERE kp_type IN ({marks}) ORDER BY kp_type, med_list_codg, kp_id LIMIT ? OFFSET ?",
             [*kp_types, size, (max(1, page) - 1) * size],
