@@ -19,19 +19,7 @@ from fundguard.data.synth.knowledge import Knowledge
 # Hospital tier → share of the tier-3 price cap (a region prices lower levels lower).
 TIER_PRICE = {3: 1.0, 2: 0.9, 1: 0.8, 0: 0.7}
 
-# Device type billed by a service code: longest matching prefix wins. Rule engineers match this in
-# curated item_equip (kp_type item_equip, code_prefix → limit_value = equip_type); also written to
-# DIR/kb/item_equip.csv.
-EQUIP_PREFIX = {
-    "00250310": "IMMUNO",
-    "002503": "BIOCHEM",
-    "002504": "IMMUNO",
-    "002501": "HEMA",
-    "002101": "DR",
-    "002102": "CT",
-    "002103": "MRI",
-    "0022": "US",
-}
+# Device type of a test: curated item_equip (resources/curated/item_equip.csv), longest prefix wins.
 EQUIP_NAMES = {
     "BIOCHEM": "全自动生化分析仪",
     "IMMUNO": "化学发光免疫分析仪",
@@ -40,9 +28,10 @@ EQUIP_NAMES = {
     "CT": "X线计算机体层摄影设备",
     "MRI": "磁共振成像设备",
     "US": "彩色多普勒超声诊断仪",
+    "DIALYSIS": "血液透析机",
 }
 # Tests one device can do in a day (typical vendor figures for an 8-hour day).
-EQUIP_DAILY_CAPACITY = {"BIOCHEM": 2400, "IMMUNO": 600, "HEMA": 800, "DR": 120, "CT": 100, "MRI": 40, "US": 60}
+EQUIP_DAILY_CAPACITY = {"BIOCHEM": 2400, "IMMUNO": 600, "HEMA": 800, "DR": 120, "CT": 100, "MRI": 40, "US": 60, "DIALYSIS": 3}
 
 # Fixed codes the visit builders need (all from the shipped 两库 item batches).
 OTP_CONSULT = "001102000010000"  # 普通门诊诊查费
@@ -101,12 +90,12 @@ def _by_prefix(code: str, table):
     raise KeyError(code)
 
 
-def equip_type(code: str) -> str:
+def longest_prefix(code: str, table: dict[str, object]):
     best = ""
-    for p in EQUIP_PREFIX:
+    for p in table:
         if code.startswith(p) and len(p) > len(best):
             best = p
-    return EQUIP_PREFIX.get(best, "")
+    return table.get(best) if best else None
 
 
 def item_price_cap(code: str) -> int:
@@ -142,6 +131,7 @@ class Catalog:
     surgery_group: np.ndarray
     freq_limit: np.ndarray  # float, 0 = none
     cycle_days: np.ndarray  # int, 0 = none
+    child_forbid_age: np.ndarray  # drugs forbidden under this age (curated 儿童禁用), 0 = none
     index: dict[str, int] = field(default_factory=dict)
     pools: dict[str, np.ndarray] = field(default_factory=dict)
     _drug_pools: dict[tuple, np.ndarray] = field(default_factory=dict)
@@ -163,6 +153,7 @@ class Catalog:
                 ok &= self.gender == ""
             ok &= (self.med_type == "") | ((self.med_type == "住院") & inpatient)
             ok &= self.min_tier <= tier
+            ok &= self.child_forbid_age <= age
             ok[self.reserved_drugs] = False
             pool = np.flatnonzero(ok)
             self._drug_pools[key] = pool
@@ -194,7 +185,9 @@ def build(kn: Knowledge, rng: np.random.Generator) -> Catalog:
     for j, c in enumerate(it["med_list_codg"]):
         c3 = item_price_cap(c)
         cap[n_d + j, :] = [tier_cap(c3, t) for t in range(4)]
-    equip = np.r_[np.full(n_d, "", object), [equip_type(c) for c in it["med_list_codg"]]].astype(object)
+    equip = np.r_[
+        np.full(n_d, "", object), [longest_prefix(c, kn.equip_prefix) or "" for c in it["med_list_codg"]]
+    ].astype(object)
 
     def col(df_d, df_i, name_, default=""):
         a = df_d[name_].to_numpy() if name_ in df_d else np.full(n_d, default, object)
@@ -223,6 +216,9 @@ def build(kn: Knowledge, rng: np.random.Generator) -> Catalog:
         surgery_group=col(d, it, "surgery_group"),
         freq_limit=num(col(d, it, "freq_limit")),
         cycle_days=num(col(d, it, "cycle_days")).astype(int),
+        child_forbid_age=np.array(
+            [(longest_prefix(c, kn.child_forbidden) or 0.0) if i < n_d else 0.0 for i, c in enumerate(code)]
+        ),
     )
     cat.formulary = np.array([c in form_codes for c in code]) | ~is_drug
     cat.index = {c: i for i, c in enumerate(code)}
@@ -242,8 +238,8 @@ def _service_pools(cat: Catalog, kn: Knowledge) -> None:
         & (cat.surgery_group == "")
     )
     code = cat.code.astype(str)
-    lab = neutral & np.char.startswith(code, "0025") & (cat.equip != "")
-    img = neutral & (np.char.startswith(code, "00210") | np.char.startswith(code, "0022")) & (cat.equip != "")
+    lab = neutral & np.char.startswith(code, "0025")
+    img = neutral & (np.char.startswith(code, "00210") | np.char.startswith(code, "0022"))
     img &= ~np.char.endswith(code, "0001")  # 加收 add-ons are never billed alone
     img &= np.array(["术中" not in n and "造影" not in n for n in cat.name])
     lab &= ~np.char.endswith(code, "0001")

@@ -29,7 +29,8 @@ DAY = np.timedelta64(1, "D")
 FREQUENT_VISITS = 14  # outpatient visits in 28 days (background ≤ 8 in any 30 days; rule default > 10)
 FREQUENT_PURCHASES = 12  # pharmacy purchases in 28 days (background ≤ 4 in any 30 days)
 DOCTOR_HOUR_VISITS = 30  # distinct visits of one doctor in one clock hour (rule default > 12)
-OVER_DAYS = 90  # prd_days on a chronic prescription (background ≤ 30)
+OVER_DAYS = 120  # prd_days on a chronic prescription (background ≤ 30; 长期处方 limit 84)
+MAX_CHRONIC_DAYS = 84
 PRICE_MARKUP = 1.3  # billed price / price cap
 
 
@@ -299,7 +300,6 @@ class Injector:
         ctx = self.ctx
         cat = ctx.cat
         h3 = lambda i: self.inst("h3", i=i)  # noqa: E731
-        h2 = lambda i: self.inst("h2", i=i)  # noqa: E731
         for i in range(k):
             # 1 药品限性别
             sex = "2" if i % 2 == 0 else "1"
@@ -524,7 +524,7 @@ class Injector:
         p = self.take()
         v = self.visit(p, "chr", self.inst("h2", "chc", i=i), self._when(i, 16))
         self.line(v, C.OTP_CONSULT, self.rows[v]["begn"] + MIN)
-        t = self.line(v, self.drug(v), self.rows[v]["begn"] + 5 * MIN, 6, prd=OVER_DAYS, label=True)
+        t = self.line(v, self.drug(v), self.rows[v]["begn"] + 5 * MIN, 8, prd=OVER_DAYS, label=True)
         self.label(
             "over_quantity",
             f"慢特病门诊单次开药{OVER_DAYS}天，超过最大开药天数",

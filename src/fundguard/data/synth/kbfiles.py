@@ -2,8 +2,8 @@
 
 - price_list.csv  the region's service-item price caps (kp_type item_price_cap), one row per item and
                   hospital tier (group_name 3/2/1/0); the over_price scenario bills above them.
-- item_equip.csv  which device type a test is done on (kp_type item_equip, by code_prefix); the
-                  device_capacity scenario overloads one institution's BIOCHEM analyser.
+The device map (item_equip) is national curated knowledge (resources/curated/item_equip.csv) and is
+not repeated here.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fundguard.data.synth.catalog import EQUIP_NAMES, EQUIP_PREFIX
 from fundguard.data.synth.context import Context
 from fundguard.data.synth.region import REGION, REGION_NAME
 from fundguard.kb.types import KB_POINT_COLUMNS
@@ -49,18 +48,3 @@ def write_kb(out: Path, ctx: Context) -> None:
                 }
             )
     _frame(rows).to_csv(out / "price_list.csv", index=False)
-    equip = [
-        {
-            "kp_type": "item_equip",
-            "code_prefix": prefix,
-            "item_name": EQUIP_NAMES[e],
-            "limit_value": e,
-            "description": f"编码以{prefix}开头的检验检查项目使用{EQUIP_NAMES[e]}",
-            "begndate": start,
-            "admdvs": REGION,
-            "source": "synthetic region device map",
-            "batch": "synth",
-        }
-        for prefix, e in EQUIP_PREFIX.items()
-    ]
-    _frame(equip).to_csv(out / "item_equip.csv", index=False)

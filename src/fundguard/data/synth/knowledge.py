@@ -1,6 +1,7 @@
 """The official knowledge the synthetic region is built from (read once per process).
 
-Everything here comes from files shipped in fundguard/resources: the 两库 facts flattened by
+Everything here comes from files shipped in fundguard/resources: the curated tables the rules use
+(resources/curated: item_equip, drug_child_forbidden), the 两库 facts flattened by
 tools/extract_facts.py (resources/facts/*.csv), ICD-10 / ICD-9-CM-3 医保版 and CHS-DRG 1.1
 (resources/reference/chs-drg-1.1) and the Harbin DRG weights. The generator uses the same codes
 and restrictions the rules read, so what it calls clean or violating is what a rule sees.
@@ -43,6 +44,8 @@ class Knowledge:
     drg_names: dict[str, str]
     drg_weights: dict[str, float]
     drg_rates: dict[str, float]
+    equip_prefix: dict[str, str]  # curated item_equip: code prefix → equip_type
+    child_forbidden: dict[str, float]  # curated drug_child_forbidden: code prefix → age under which forbidden
 
     def icd10_codes(self, prefix: str, limit: int = 12) -> list[tuple[str, str]]:
         """Codes under a category, shortest (the category itself) first; '+' dagger codes excluded."""
@@ -72,4 +75,20 @@ def load() -> Knowledge:
         doc = json.loads((_res("reference", "drg-weights-harbin") / f"{year}.weights.json").read_text("utf-8"))
         weights.update({k: float(v) for k, v in doc["weights"].items()})
         rates = {k: float(v) for k, v in doc["rates"].items()}
-    return Knowledge(drugs, items, pairs, icd10, icd9, mcc, cc, drg_names, weights, rates)
+    curated = _res("curated")
+    equip = pd.read_csv(curated / "item_equip.csv", dtype=str, keep_default_na=False)
+    forbid = pd.read_csv(curated / "drug_child_forbidden.csv", dtype=str, keep_default_na=False)
+    return Knowledge(
+        drugs,
+        items,
+        pairs,
+        icd10,
+        icd9,
+        mcc,
+        cc,
+        drg_names,
+        weights,
+        rates,
+        equip_prefix=dict(zip(equip["code_prefix"], equip["limit_value"], strict=True)),
+        child_forbidden={p: float(a or 18) for p, a in zip(forbid["code_prefix"], forbid["limit_num"], strict=True) if p},
+    )

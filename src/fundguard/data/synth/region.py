@@ -85,7 +85,7 @@ def _certno(admdvs: str, brdy: pd.Series, seq: np.ndarray, sex: np.ndarray) -> l
 def institutions(rng: np.random.Generator, persons: int) -> pd.DataFrame:
     rows = []
     seq = {"1": 0, "2": 0}
-    for kind, (zh, ftype, mtype, lvs, tier, per, minimum, beds, otp_share, ipt_share) in KINDS.items():
+    for kind, (_zh, ftype, mtype, lvs, tier, per, minimum, beds, otp_share, ipt_share) in KINDS.items():
         n = max(minimum, round(persons / per))
         for i in range(n):
             county, county_name = COUNTIES[(i + len(rows)) % len(COUNTIES)]

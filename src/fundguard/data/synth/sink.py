@@ -61,7 +61,7 @@ def _column(values, typ: pa.DataType, n: int) -> pa.Array:
 def to_arrow(table: Table, df: pd.DataFrame) -> pa.Table:
     schema = arrow_schema(table)
     n = len(df)
-    cols = [_column(df[f.name] if f.name in df else None, f.type, n) for f in schema]
+    cols = [_column(df.get(f.name), f.type, n) for f in schema]
     return pa.Table.from_arrays(cols, schema=schema)
 
 
