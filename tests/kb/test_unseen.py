@@ -59,3 +59,11 @@ def test_unseen_run_links_nrdl_names_through_batch_and_site_map(con):
     dates = dict(con.execute("SELECT source_file, min(begndate) FROM kb_point GROUP BY source_file").fetchall())
     assert dates["unseen_nrdl_layout.xlsx"] == dt.date(2025, 1, 1)
     assert dates["unseen_liangku_drug_batch.xlsx"] == dt.date(2025, 3, 1)
+
+
+def test_unseen_item_age_notes():
+    df = read_points(FIXTURES / "unseen_liangku_item_age_notes.xlsx").set_index("med_list_codg")
+    assert set(df.kp_type) == {"item_age"}
+    assert df.loc["009903000010000", "limit_value"] == "新生儿"
+    assert df.loc["009903000020000", ["limit_value", "limit_num"]].tolist() == ["0-14", 14.0]
+    assert df.loc["009903000030000", "limit_value"] == "60-150"
