@@ -1,0 +1,52 @@
+-- 耗材限新生儿使用: a 新生儿-only consumable billed to a person past the 新生儿 age on the fee date.
+WITH refund AS (
+    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL
+    GROUP BY init_feedetl_sn
+),
+line AS (
+    -- original lines net of their refunds; fully refunded lines drop out
+    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM fee f
+    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+),
+hit AS (
+    SELECT
+        l.*,
+        k.kp_id,
+        k.item_name,
+        k.limit_value,
+        k.limit_num,
+        date_diff('day', p.brdy, l.fee_date) AS age_days,
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
+    FROM line l
+    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
+    JOIN psn p ON p.psn_no = l.psn_no
+    JOIN kb k
+        ON k.med_list_codg = l.med_list_codg
+        AND k.kp_type = 'consumable_age'
+        AND k.limit_value = '新生儿'
+        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+)
+SELECT
+    feedetl_sn,
+    setl_id,
+    mdtrt_id,
+    psn_no,
+    fixmedins_code,
+    bilg_dr_codg,
+    med_list_codg,
+    CAST(fee_ocur_time AS TIMESTAMP) AS occur_time,
+    CAST(net_amt AS DECIMAL(16, 2)) AS violation_amount,
+    '医用耗材「' || coalesce(item_name, hilist_name, med_list_codg) || '」限新生儿使用，参保人费用发生时出生已' || CAST(age_days AS VARCHAR) || '天，不属于医保基金支付范围' AS message,
+    kp_id,
+    '限定对象=新生儿；新生儿期=出生' || CAST(${newborn_max_days} AS VARCHAR) || '天内；患者出生天数=' || CAST(age_days AS VARCHAR) AS detail
+FROM hit
+WHERE kp_rank = 1
+  AND net_amt > 0
+  AND age_days >= ${newborn_max_days}
