@@ -163,7 +163,10 @@ def test_ensure_tables_creates_every_schema_table_empty():
 
 def test_accepts_an_open_connection(tmp_path: Path):
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    con.execute("SET enable_progress_bar = true")
     r = load_dir(MONTH1, con)
+    # The caller's settings survive (the load silences DuckDB's own progress bar only while it runs).
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (True,)
     assert con.execute("SELECT count(*) FROM setl_d").fetchone() == (3,) and r.warehouse == "(connection)"
     # No temporary tables are left behind in the caller's connection.
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone() == (0,)

@@ -65,7 +65,13 @@ def load_dir(
             con = stack.enter_context(warehouse.session(p))
             target = str(p)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-        return _load(con, folder, target, pool, max_per_check, on_progress, started)
+        # DuckDB's own progress bar would write into our stdout (and into --json output): ours is on stderr.
+        was = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]
+        con.execute("SET enable_progress_bar = false")
+        try:
+            return _load(con, folder, target, pool, max_per_check, on_progress, started)
+        finally:
+            con.execute(f"SET enable_progress_bar = {'true' if was else 'false'}")
 
 
 def _load(
