@@ -1,6 +1,6 @@
 -- 手术项目未按规定折价收费: two or more operations of one 主次手术 group billed in one visit on one day
--- (经同一切口). The operation with the highest full price is the main one; each other line must be billed at
--- most secondary_ratio x its full price. Full price = the price cap of the item for the institution's tier
+-- (经同一切口). The first operation billed is the main one (ties: the higher full price); each later line
+-- ("第二及以后的手术") must be billed at most secondary_ratio x its full price. Full price = the price cap of the item for the institution's tier
 -- (kb item_price_cap) when known, else the highest unit price the institution billed for the item.
 WITH refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
@@ -71,7 +71,7 @@ ordered AS (
         p.*,
         row_number() OVER (
             PARTITION BY mdtrt_id, group_name, fee_date
-            ORDER BY full_price DESC, pric DESC, fee_ocur_time, feedetl_sn
+            ORDER BY fee_ocur_time, full_price DESC, pric DESC, feedetl_sn
         ) AS op_no,
         count(*) OVER (PARTITION BY mdtrt_id, group_name, fee_date) AS op_cnt
     FROM priced p
