@@ -31,7 +31,16 @@ EQUIP_NAMES = {
     "DIALYSIS": "血液透析机",
 }
 # Tests one device can do in a day (typical vendor figures for an 8-hour day).
-EQUIP_DAILY_CAPACITY = {"BIOCHEM": 2400, "IMMUNO": 600, "HEMA": 800, "DR": 120, "CT": 100, "MRI": 40, "US": 60, "DIALYSIS": 3}
+EQUIP_DAILY_CAPACITY = {
+    "BIOCHEM": 2400,
+    "IMMUNO": 600,
+    "HEMA": 800,
+    "DR": 120,
+    "CT": 100,
+    "MRI": 40,
+    "US": 60,
+    "DIALYSIS": 3,
+}
 
 # Fixed codes the visit builders need (all from the shipped 两库 item batches).
 OTP_CONSULT = "001102000010000"  # 普通门诊诊查费

@@ -90,5 +90,7 @@ def load() -> Knowledge:
         weights,
         rates,
         equip_prefix=dict(zip(equip["code_prefix"], equip["limit_value"], strict=True)),
-        child_forbidden={p: float(a or 18) for p, a in zip(forbid["code_prefix"], forbid["limit_num"], strict=True) if p},
+        child_forbidden={
+            p: float(a or 18) for p, a in zip(forbid["code_prefix"], forbid["limit_num"], strict=True) if p
+        },
     )

@@ -21,7 +21,7 @@ ARROW_TYPES = {
     "int": pa.int32(),
     "bigint": pa.int64(),
     "date": pa.date32(),
-    "datetime": pa.timestamp("s"),
+    "datetime": pa.timestamp("ms"),  # Parquet has no seconds unit; ms round-trips exactly
     "amount": pa.decimal128(16, 2),
     "qty": pa.decimal128(16, 4),
     "price": pa.decimal128(16, 6),
@@ -46,7 +46,7 @@ def _column(values, typ: pa.DataType, n: int) -> pa.Array:
         f = pa.array(np.asarray(arr, dtype=float), pa.float64(), from_pandas=True)
         return f.cast(typ)
     if pa.types.is_timestamp(typ):
-        return pa.array(arr.astype("datetime64[s]"), pa.timestamp("s"), from_pandas=True)
+        return pa.array(arr.astype("datetime64[ms]"), typ, from_pandas=True)
     if pa.types.is_date(typ):
         if arr.dtype == object:
             return pa.array(pd.to_datetime(pd.Series(arr)).dt.date, typ, from_pandas=True)
