@@ -30,8 +30,7 @@ def _grade_cells(sheet: str) -> int:
 def test_every_drug_row_has_a_class_point(nrdl, sheet):
     cls = nrdl[(nrdl.kp_type == "drug_class") & (nrdl.source.str.endswith(sheet))]
     rows = cls[["source_row"]].drop_duplicates()
-    # identical rows (same name, class and grade) collapse into one point; none may be lost otherwise
-    assert _grade_cells(sheet) - 6 <= len(rows) <= _grade_cells(sheet)
+    assert len(rows) == _grade_cells(sheet)
     assert set(cls.limit_value) <= {"甲", "乙"}
     assert cls.group_name.notna().all()
 
