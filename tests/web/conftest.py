@@ -65,46 +65,149 @@ def build_warehouse(path: Path) -> Path:
     for t in ("fixmedins", "psn_info", "mdtrt_d", "setl_d", "fee_list_d", "findings"):
         con.execute(ALL_TABLES[t].ddl())
     con.execute("CREATE TABLE kb_point (" + ", ".join(f"{k} {v}" for k, v in KB_POINT_COLUMNS.items()) + ")")
-    _insert(con, "kb_point", {"kp_id": "KP001", "kp_type": "drug_age", "med_list_codg": "XA01AAA0001010100001",
-                              "item_name": "小儿氨酚黄那敏颗粒", "limit_value": "儿童", "source": "两库第一批",
-                              "batch": "第一批", "begndate": "2020-01-01"})
+    _insert(
+        con,
+        "kb_point",
+        {
+            "kp_id": "KP001",
+            "kp_type": "drug_age",
+            "med_list_codg": "XA01AAA0001010100001",
+            "item_name": "小儿氨酚黄那敏颗粒",
+            "limit_value": "儿童",
+            "source": "两库第一批",
+            "batch": "第一批",
+            "begndate": "2020-01-01",
+        },
+    )
     for code, name, ftype, lv, adm in INSTITUTIONS:
-        _insert(con, "fixmedins", {"fixmedins_code": code, "fixmedins_name": name, "fixmedins_type": ftype,
-                                   "hosp_lv": lv, "admdvs": adm})
+        _insert(
+            con,
+            "fixmedins",
+            {"fixmedins_code": code, "fixmedins_name": name, "fixmedins_type": ftype, "hosp_lv": lv, "admdvs": adm},
+        )
     for psn, name, certno, tel, gend, brdy in PERSONS:
-        _insert(con, "psn_info", {"psn_no": psn, "psn_name": name, "certno": certno, "tel": tel, "gend": gend,
-                                  "brdy": brdy, "insutype": "310", "psn_type": "11", "insu_admdvs": "230100"})
-    setls = {"S001": ("P001", "H23010000001", "2025-01-10"), "S002": ("P002", "H23010000001", "2025-02-11"),
-             "S003": ("P001", "H23010000002", "2025-02-20"), "S004": ("P003", "H23020000001", "2025-03-05")}
+        _insert(
+            con,
+            "psn_info",
+            {
+                "psn_no": psn,
+                "psn_name": name,
+                "certno": certno,
+                "tel": tel,
+                "gend": gend,
+                "brdy": brdy,
+                "insutype": "310",
+                "psn_type": "11",
+                "insu_admdvs": "230100",
+            },
+        )
+    setls = {
+        "S001": ("P001", "H23010000001", "2025-01-10"),
+        "S002": ("P002", "H23010000001", "2025-02-11"),
+        "S003": ("P001", "H23010000002", "2025-02-20"),
+        "S004": ("P003", "H23020000001", "2025-03-05"),
+    }
     for sid, (psn, inst, day) in setls.items():
         mid = "M" + sid[1:]
-        _insert(con, "mdtrt_d", {"mdtrt_id": mid, "psn_no": psn, "fixmedins_code": inst, "med_type": "11",
-                                 "begntime": f"{day} 09:00:00", "dscg_maindiag_code": "J06.900",
-                                 "dscg_maindiag_name": "急性上呼吸道感染", "vali_flag": "1"})
-        _insert(con, "setl_d", {"setl_id": sid, "mdtrt_id": mid, "psn_no": psn, "fixmedins_code": inst,
-                                "setl_time": f"{day} 10:00:00", "med_type": "11", "insutype": "310",
-                                "medfee_sumamt": 500, "inscp_scp_amt": 450, "hifp_pay": 300, "fund_pay_sumamt": 300,
-                                "acct_pay": 100, "psn_cash_pay": 100, "refd_setl_flag": "0", "vali_flag": "1"})
-    lines = {"L001": "S001", "L002": "S001", "L003": "S001", "L004": "S002", "L005": "S003", "L006": "S004",
-             "L007": "S004"}
+        _insert(
+            con,
+            "mdtrt_d",
+            {
+                "mdtrt_id": mid,
+                "psn_no": psn,
+                "fixmedins_code": inst,
+                "med_type": "11",
+                "begntime": f"{day} 09:00:00",
+                "dscg_maindiag_code": "J06.900",
+                "dscg_maindiag_name": "急性上呼吸道感染",
+                "vali_flag": "1",
+            },
+        )
+        _insert(
+            con,
+            "setl_d",
+            {
+                "setl_id": sid,
+                "mdtrt_id": mid,
+                "psn_no": psn,
+                "fixmedins_code": inst,
+                "setl_time": f"{day} 10:00:00",
+                "med_type": "11",
+                "insutype": "310",
+                "medfee_sumamt": 500,
+                "inscp_scp_amt": 450,
+                "hifp_pay": 300,
+                "fund_pay_sumamt": 300,
+                "acct_pay": 100,
+                "psn_cash_pay": 100,
+                "refd_setl_flag": "0",
+                "vali_flag": "1",
+            },
+        )
+    lines = {
+        "L001": "S001",
+        "L002": "S001",
+        "L003": "S001",
+        "L004": "S002",
+        "L005": "S003",
+        "L006": "S004",
+        "L007": "S004",
+    }
     for sn, sid in lines.items():
         psn, inst, day = setls[sid]
-        _insert(con, "fee_list_d", {"feedetl_sn": sn, "mdtrt_id": "M" + sid[1:], "setl_id": sid, "psn_no": psn,
-                                    "fixmedins_code": inst, "fee_ocur_time": f"{day} 09:30:00",
-                                    "med_list_codg": "XA01AAA0001010100001", "hilist_name": f"药品{sn}",
-                                    "list_type": "101", "med_chrgitm_type": "09", "chrgitm_lv": "01", "cnt": 1,
-                                    "pric": 100, "det_item_fee_sumamt": 100, "bilg_dept_codg": "A01",
-                                    "bilg_dr_codg": "D230100000001", "vali_flag": "1"})
+        _insert(
+            con,
+            "fee_list_d",
+            {
+                "feedetl_sn": sn,
+                "mdtrt_id": "M" + sid[1:],
+                "setl_id": sid,
+                "psn_no": psn,
+                "fixmedins_code": inst,
+                "fee_ocur_time": f"{day} 09:30:00",
+                "med_list_codg": "XA01AAA0001010100001",
+                "hilist_name": f"药品{sn}",
+                "list_type": "101",
+                "med_chrgitm_type": "09",
+                "chrgitm_lv": "01",
+                "cnt": 1,
+                "pric": 100,
+                "det_item_fee_sumamt": 100,
+                "bilg_dept_codg": "A01",
+                "bilg_dr_codg": "D230100000001",
+                "vali_flag": "1",
+            },
+        )
     for fid, inst, psn, sid, sn, ym, amt, rtype, adm in FINDINGS:
-        _insert(con, "findings", {
-            "finding_id": fid, "run_id": "R1", "rule_code": RULE, "rule_name": "药品限儿童使用", "result_type": rtype,
-            "severity": "中", "object_type": "line", "setl_id": sid, "mdtrt_id": "M" + sid[1:], "feedetl_sn": sn,
-            "psn_no": psn, "fixmedins_code": inst, "bilg_dr_codg": "D230100000001", "admdvs": adm,
-            "med_list_codg": "XA01AAA0001010100001", "occur_time": f"{ym}-15 09:30:00", "violation_amount": amt,
-            "message": "成人使用限儿童药品", "evidence": json.dumps({"kp_id": "KP001", "detail": "限定对象=儿童；年龄=45"},
-                                                            ensure_ascii=False),
-            "legal_basis": "《医疗保障基金使用监督管理条例》第三十八条", "stage": "事后", "library_version": "0.1.0+test",
-            "detected_at": "2025-04-01 00:00:00"})
+        _insert(
+            con,
+            "findings",
+            {
+                "finding_id": fid,
+                "run_id": "R1",
+                "rule_code": RULE,
+                "rule_name": "药品限儿童使用",
+                "result_type": rtype,
+                "severity": "中",
+                "object_type": "line",
+                "setl_id": sid,
+                "mdtrt_id": "M" + sid[1:],
+                "feedetl_sn": sn,
+                "psn_no": psn,
+                "fixmedins_code": inst,
+                "bilg_dr_codg": "D230100000001",
+                "admdvs": adm,
+                "med_list_codg": "XA01AAA0001010100001",
+                "occur_time": f"{ym}-15 09:30:00",
+                "violation_amount": amt,
+                "message": "成人使用限儿童药品",
+                "evidence": json.dumps({"kp_id": "KP001", "detail": "限定对象=儿童；年龄=45"}, ensure_ascii=False),
+                "legal_basis": "《医疗保障基金使用监督管理条例》第三十八条",
+                "stage": "事后",
+                "library_version": "0.1.0+test",
+                "detected_at": "2025-04-01 00:00:00",
+            },
+        )
     con.close()
     return path
 
@@ -121,8 +224,9 @@ def store_template(tmp_path_factory) -> Path:
     s = Store(f"sqlite:///{path}")
     with s.session() as ss:
         for name, (role, scope, inst) in USERS.items():
-            create_user(ss, name, PASSWORD, role, display_name=name, admdvs_scope=scope, fixmedins_code=inst,
-                        must_change=False)
+            create_user(
+                ss, name, PASSWORD, role, display_name=name, admdvs_scope=scope, fixmedins_code=inst, must_change=False
+            )
     s.dispose()
     return path
 

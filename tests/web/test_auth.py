@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from fundguard.store.models import LoginThrottle, OpLog, User, WebSession
 from fundguard.store.users import bootstrap_admin
+
 from .conftest import PASSWORD, csrf_of, login
 
 
@@ -24,11 +25,33 @@ def _actions(store, action):
         return s.execute(select(OpLog).where(OpLog.action == action)).scalars().all()
 
 
-PROTECTED_GET = ["/", "/dashboard", "/findings", "/findings/table", "/findings/F001", "/rules", "/rules/proposals",
-                 "/rules/GZ10000101007000", "/admin/users", "/admin/oplog", "/password"]
-PROTECTED_POST = ["/logout", "/password", "/findings/F001/unmask", "/findings/F001/review", "/findings/export",
-                  "/rules/GZ10000101007000/propose", "/rules/proposals/1/approve", "/admin/users",
-                  "/admin/users/1", "/admin/users/1/reset", "/admin/users/1/unlock", "/admin/oplog/verify"]
+PROTECTED_GET = [
+    "/",
+    "/dashboard",
+    "/findings",
+    "/findings/table",
+    "/findings/F001",
+    "/rules",
+    "/rules/proposals",
+    "/rules/GZ10000101007000",
+    "/admin/users",
+    "/admin/oplog",
+    "/password",
+]
+PROTECTED_POST = [
+    "/logout",
+    "/password",
+    "/findings/F001/unmask",
+    "/findings/F001/review",
+    "/findings/export",
+    "/rules/GZ10000101007000/propose",
+    "/rules/proposals/1/approve",
+    "/admin/users",
+    "/admin/users/1",
+    "/admin/users/1/reset",
+    "/admin/users/1/unlock",
+    "/admin/oplog/verify",
+]
 
 
 @pytest.mark.parametrize("path", PROTECTED_GET)
@@ -118,11 +141,20 @@ def test_first_admin_must_change_password(tmp_path, warehouse_path):
         assert r.headers["location"] == "/password"
         assert c.get("/admin/users").headers["location"] == "/password"  # everything else is blocked
         csrf = csrf_of(c.get("/password").text)
-        weak = c.post("/password", data={"csrf_token": csrf, "old_password": initial, "new_password": "short",
-                                         "new_password2": "short"})
+        weak = c.post(
+            "/password",
+            data={"csrf_token": csrf, "old_password": initial, "new_password": "short", "new_password2": "short"},
+        )
         assert weak.status_code == 400 and "至少 10 位" in weak.text
-        ok = c.post("/password", data={"csrf_token": csrf, "old_password": initial, "new_password": "Neues-Passw0rt",
-                                       "new_password2": "Neues-Passw0rt"})
+        ok = c.post(
+            "/password",
+            data={
+                "csrf_token": csrf,
+                "old_password": initial,
+                "new_password": "Neues-Passw0rt",
+                "new_password2": "Neues-Passw0rt",
+            },
+        )
         assert ok.status_code == 303
         assert c.get("/admin/users").status_code == 200
     with app.state.store.session() as s:
@@ -164,6 +196,13 @@ def test_security_headers(client):
 
 def test_open_redirect_blocked(client):
     client.get("/login")
-    r = client.post("/login", data={"username": "auditor1", "password": PASSWORD,
-                                    "csrf_token": client.cookies.get("fg_pre"), "next": "//evil.example/"})
+    r = client.post(
+        "/login",
+        data={
+            "username": "auditor1",
+            "password": PASSWORD,
+            "csrf_token": client.cookies.get("fg_pre"),
+            "next": "//evil.example/",
+        },
+    )
     assert r.headers["location"] == "/dashboard"

@@ -34,15 +34,23 @@ def test_institution_user_may_read_rules_but_not_propose(client, as_user):
     csrf = as_user("inst1")
     assert client.get("/rules").status_code == 200
     assert "提出调整" not in client.get(f"/rules/{RULE}").text
-    r = client.post(f"/rules/{RULE}/propose", data={"csrf_token": csrf, "admdvs": "230100", "reason": "x",
-                                                    "effective_date": "2025-01-01"})
+    r = client.post(
+        f"/rules/{RULE}/propose",
+        data={"csrf_token": csrf, "admdvs": "230100", "reason": "x", "effective_date": "2025-01-01"},
+    )
     assert r.status_code == 403
     assert client.get("/rules/proposals").status_code == 403
 
 
 def _propose(client, csrf, **extra):
-    data = {"csrf_token": csrf, "admdvs": "230100", "enabled": "1", "param_child_max_age": "14",
-            "effective_date": "2025-01-01", "reason": "本地政策：儿童年龄上限 14 岁"}
+    data = {
+        "csrf_token": csrf,
+        "admdvs": "230100",
+        "enabled": "1",
+        "param_child_max_age": "14",
+        "effective_date": "2025-01-01",
+        "reason": "本地政策：儿童年龄上限 14 岁",
+    }
     data.update(extra)
     return client.post(f"/rules/{RULE}/propose", data=data)
 
@@ -144,8 +152,17 @@ def test_only_admin_manages_users_and_reads_log(client, as_user, user):
 
 def test_admin_creates_user_with_scope(client, as_user, store):
     csrf = as_user("admin2")
-    r = client.post("/admin/users", data={"csrf_token": csrf, "username": "inst2", "display_name": "道里社区",
-                                          "role": "institution", "admdvs_scope": "", "fixmedins_code": "H23010000002"})
+    r = client.post(
+        "/admin/users",
+        data={
+            "csrf_token": csrf,
+            "username": "inst2",
+            "display_name": "道里社区",
+            "role": "institution",
+            "admdvs_scope": "",
+            "fixmedins_code": "H23010000002",
+        },
+    )
     assert r.status_code == 200 and "初始密码" in r.text
     bad = client.post("/admin/users", data={"csrf_token": csrf, "username": "inst3", "role": "institution"})
     assert bad.status_code == 400 and "必须指定定点医药机构编号" in bad.text
@@ -161,8 +178,9 @@ def test_admin_disables_user_and_sessions_end(client, as_user, store):
     csrf = as_user("admin2")
     with store.session() as s:
         uid = s.execute(select(User.id).where(User.username == "auditor1")).scalar()
-    r = client.post(f"/admin/users/{uid}", data={"csrf_token": csrf, "role": "auditor", "admdvs_scope": "230100",
-                                                  "active": "0"})
+    r = client.post(
+        f"/admin/users/{uid}", data={"csrf_token": csrf, "role": "auditor", "admdvs_scope": "230100", "active": "0"}
+    )
     assert r.status_code == 303
     client.cookies.clear()
     client.cookies.set("fg_session", auditor_cookie)
