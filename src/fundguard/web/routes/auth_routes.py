@@ -67,10 +67,8 @@ def login(
     if ws is None:
         return _login_page(request, error, _safe_next(next), username, 401)
     safe = _safe_next(next)
-    if user.must_change_password:
-        target = "/password"
-    else:
-        target = safe if safe != "/" else home_for(user.role)
+    landing = safe if safe != "/" else home_for(user.role)
+    target = "/password" if user.must_change_password else landing
     resp = RedirectResponse(target, status_code=303)
     resp.set_cookie(auth.SESSION_COOKIE, ws.id, httponly=True, samesite="strict", secure=request.url.scheme == "https")
     resp.delete_cookie(auth.PRELOGIN_COOKIE)
