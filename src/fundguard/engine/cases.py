@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -33,12 +32,25 @@ CASE_KEYS = {"name", "kb", "data", "params", "expect", "as_of", "admdvs", "perio
 
 # Column defaults for required columns (per table); referenced masters are created separately.
 TABLE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "psn_info": {"gend": "1", "brdy": dt.date(1980, 1, 1), "insutype": "310", "psn_type": "11", "insu_admdvs": DEFAULT_ADMDVS},
+    "psn_info": {
+        "gend": "1",
+        "brdy": dt.date(1980, 1, 1),
+        "insutype": "310",
+        "psn_type": "11",
+        "insu_admdvs": DEFAULT_ADMDVS,
+    },
     "fixmedins": {"fixmedins_name": "默认医院", "fixmedins_type": "1", "hosp_lv": "01", "admdvs": DEFAULT_ADMDVS},
     "practitioner": {"prac_name": "默认医师", "prac_type": "1", "fixmedins_code": DEFAULT_FIXMEDINS, "vali_flag": "1"},
     "medins_equip_d": {"fixmedins_code": DEFAULT_FIXMEDINS, "equip_cnt": 1, "daily_capacity": 100},
     "emp_info": {"emp_name": "默认单位", "insu_admdvs": DEFAULT_ADMDVS},
-    "emp_clct_d": {"clct_ym": "2025-03", "insutype": "310", "psn_cnt": 1, "wage_base_sumamt": 0, "emp_clct_amt": 0, "psn_clct_amt": 0},
+    "emp_clct_d": {
+        "clct_ym": "2025-03",
+        "insutype": "310",
+        "psn_cnt": 1,
+        "wage_base_sumamt": 0,
+        "emp_clct_amt": 0,
+        "psn_clct_amt": 0,
+    },
     "diag_d": {"diag_name": "", "maindiag_flag": None},
     "oprn_d": {"oprn_oprt_date": DEFAULT_TIME},
     "inventory_d": {"fixmedins_code": DEFAULT_FIXMEDINS, "occur_date": DEFAULT_TIME.date(), "inv_type": "1"},
@@ -87,11 +99,19 @@ def load_cases(rule: Rule) -> list[Case]:
     path = rule.cases_path
     file = str(path)
     if not path.exists():
-        raise FundguardError(f"规则 {rule.code} 没有黄金用例", f"rule {rule.code} has no golden cases", [Problem(file, "缺少 cases.yaml", "cases.yaml missing")])
+        raise FundguardError(
+            f"规则 {rule.code} 没有黄金用例",
+            f"rule {rule.code} has no golden cases",
+            [Problem(file, "缺少 cases.yaml", "cases.yaml missing")],
+        )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as e:
-        raise FundguardError(f"cases.yaml 不是合法的 YAML：{rule.code}", f"cases.yaml is not valid YAML: {rule.code}", [Problem(file, str(e), str(e))]) from e
+        raise FundguardError(
+            f"cases.yaml 不是合法的 YAML：{rule.code}",
+            f"cases.yaml is not valid YAML: {rule.code}",
+            [Problem(file, str(e), str(e))],
+        ) from e
     problems: list[Problem] = []
     defaults = raw.get("defaults") or {}
     raw_cases = raw.get("cases") or []
@@ -110,30 +130,62 @@ def load_cases(rule: Rule) -> list[Case]:
         if not c.get("name"):
             problems.append(Problem(file, "缺少用例名称 name", "missing name", field=where))
         if "expect" not in c or not isinstance(c.get("expect"), list):
-            problems.append(Problem(file, "缺少 expect 列表（反例写 expect: []）", "missing expect list (use expect: [] for a negative case)", field=where))
+            problems.append(
+                Problem(
+                    file,
+                    "缺少 expect 列表（反例写 expect: []）",
+                    "missing expect list (use expect: [] for a negative case)",
+                    field=where,
+                )
+            )
             continue
         data = c.get("data") or {}
         for table in data:
             if table not in TABLES:
-                problems.append(Problem(file, f"未知的表 {table}（用国家表名，如 fee_list_d）", f"unknown table {table}", field=f"{where}.data"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"未知的表 {table}（用国家表名，如 fee_list_d）",
+                        f"unknown table {table}",
+                        field=f"{where}.data",
+                    )
+                )
         for table, rows in data.items():
             if table in TABLES:
                 cols = set(table_columns(table))
                 for row in rows or []:
                     for col in row:
                         if col not in cols:
-                            problems.append(Problem(file, f"表 {table} 没有列 {col}", f"table {table} has no column {col}", field=f"{where}.data.{table}"))
+                            problems.append(
+                                Problem(
+                                    file,
+                                    f"表 {table} 没有列 {col}",
+                                    f"table {table} has no column {col}",
+                                    field=f"{where}.data.{table}",
+                                )
+                            )
         for kp in c.get("kb") or []:
             for col in kp:
                 if col not in KB_POINT_COLUMNS:
-                    problems.append(Problem(file, f"kb_point 没有列 {col}", f"kb_point has no column {col}", field=f"{where}.kb"))
+                    problems.append(
+                        Problem(file, f"kb_point 没有列 {col}", f"kb_point has no column {col}", field=f"{where}.kb")
+                    )
         for exp in c["expect"]:
             for col in exp:
                 if col not in OUTPUT_COLUMNS:
-                    problems.append(Problem(file, f"expect 只能用输出列，{col} 不是", f"expect may only use output columns, not {col}", field=f"{where}.expect"))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"expect 只能用输出列，{col} 不是",
+                            f"expect may only use output columns, not {col}",
+                            field=f"{where}.expect",
+                        )
+                    )
         for p in c.get("params") or {}:
             if p not in rule.params:
-                problems.append(Problem(file, f"规则没有参数 {p}", f"rule has no parameter {p}", field=f"{where}.params"))
+                problems.append(
+                    Problem(file, f"规则没有参数 {p}", f"rule has no parameter {p}", field=f"{where}.params")
+                )
         period = c.get("period")
         case = Case(
             name=str(c.get("name", where)),
@@ -147,9 +199,15 @@ def load_cases(rule: Rule) -> list[Case]:
         )
         cases.append(case)
     if cases and not any(c.expect for c in cases):
-        problems.append(Problem(file, "缺少正例（expect 非空的用例）", "no positive case (a case expecting findings)", field="cases"))
+        problems.append(
+            Problem(
+                file, "缺少正例（expect 非空的用例）", "no positive case (a case expecting findings)", field="cases"
+            )
+        )
     if cases and not any(not c.expect for c in cases):
-        problems.append(Problem(file, "缺少反例（expect: [] 的用例）", "no negative case (a case with expect: [])", field="cases"))
+        problems.append(
+            Problem(file, "缺少反例（expect: [] 的用例）", "no negative case (a case with expect: [])", field="cases")
+        )
     if problems:
         raise FundguardError(f"规则 {rule.code} 的黄金用例有误", f"rule {rule.code}: invalid golden cases", problems)
     for case in cases:
@@ -193,7 +251,9 @@ def fill_tables(case: Case) -> dict[str, list[dict]]:
         if "pric" not in r:
             total = r.get("det_item_fee_sumamt", r.get("inscp_scp_amt"))
             r["pric"] = Decimal(str(total)) / Decimal(str(r["cnt"])) if total is not None and r["cnt"] else 10
-        r.setdefault("det_item_fee_sumamt", (Decimal(str(r["cnt"])) * Decimal(str(r["pric"]))).quantize(Decimal("0.01")))
+        r.setdefault(
+            "det_item_fee_sumamt", (Decimal(str(r["cnt"])) * Decimal(str(r["pric"]))).quantize(Decimal("0.01"))
+        )
         for k, v in TABLE_DEFAULTS["fee_list_d"].items():
             r.setdefault(k, v)
 
@@ -290,7 +350,13 @@ def fill_tables(case: Case) -> dict[str, list[dict]]:
         for r in rows:
             for c in t.columns:
                 if c.required and r.get(c.name) is None and c.name not in ("maindiag_flag",):
-                    r[c.name] = {"str": "", "int": 0, "bigint": 0, "date": DEFAULT_TIME.date(), "datetime": DEFAULT_TIME}.get(c.type, 0)
+                    r[c.name] = {
+                        "str": "",
+                        "int": 0,
+                        "bigint": 0,
+                        "date": DEFAULT_TIME.date(),
+                        "datetime": DEFAULT_TIME,
+                    }.get(c.type, 0)
     kb = []
     for i, k in enumerate(case.kb, start=1):
         row = dict(k)
@@ -402,5 +468,3 @@ def comparable(rows: list[dict]) -> list[tuple]:
             + ("" if t is None else _as_time(t).isoformat(), str(cents(r.get("violation_amount"))))
         )
     return sorted(out)
-
-

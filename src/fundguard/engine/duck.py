@@ -38,9 +38,7 @@ def bound_params(rule: Rule, as_of: dt.date, admdvs: str | None, overrides: dict
             f"规则 {rule.code} 的参数在 {as_of} 无有效值：{e}", f"rule {rule.code}: no parameter value in force: {e}"
         ) from e
     except KeyError as e:
-        raise FundguardError(
-            f"规则 {rule.code} 没有参数 {e}", f"rule {rule.code} has no parameter {e}"
-        ) from e
+        raise FundguardError(f"规则 {rule.code} 没有参数 {e}", f"rule {rule.code} has no parameter {e}") from e
 
 
 def rule_query(rule: Rule, bound: dict[str, Any]) -> str:

@@ -15,7 +15,16 @@ from fundguard.engine.library import Rule
 from fundguard.engine.params import jsonable
 
 FINDING_COLUMNS: tuple[str, ...] = tuple(FINDINGS.column_names)
-KEY_COLUMNS = ("feedetl_sn", "setl_id", "mdtrt_id", "psn_no", "fixmedins_code", "bilg_dr_codg", "med_list_codg", "kp_id")
+KEY_COLUMNS = (
+    "feedetl_sn",
+    "setl_id",
+    "mdtrt_id",
+    "psn_no",
+    "fixmedins_code",
+    "bilg_dr_codg",
+    "med_list_codg",
+    "kp_id",
+)
 
 
 def sql_string(text: str, spark: bool = False) -> str:
@@ -68,6 +77,7 @@ def findings_sql(
             "CASE WHEN k.kp_id IS NULL THEN NULL ELSE json_object('source', k.source, 'file', k.source_file, "
             "'row', k.source_row, 'batch', k.batch, 'item_name', k.item_name, 'limit_value', k.limit_value) END) AS VARCHAR)"
         )
+
     def _q(text: str) -> str:
         return sql_string(text, spark)
 

@@ -146,14 +146,24 @@ def _date(value: Any) -> dt.date:
 
 def _series(raw: Any, where: str, problems: list[Problem], file: str) -> dict[dt.date, Any]:
     if not isinstance(raw, dict) or not raw:
-        problems.append(Problem(file, "须为非空的 {生效日期: 值} 映射", "must be a non-empty {date: value} mapping", field=where))
+        problems.append(
+            Problem(file, "须为非空的 {生效日期: 值} 映射", "must be a non-empty {date: value} mapping", field=where)
+        )
         return {}
     out: dict[dt.date, Any] = {}
     for k, v in raw.items():
         try:
             out[_date(k)] = v
         except ValueError:
-            problems.append(Problem(file, "生效日期格式错误，应为 YYYY-MM-DD", "bad effective date, use YYYY-MM-DD", field=where, value=str(k)))
+            problems.append(
+                Problem(
+                    file,
+                    "生效日期格式错误，应为 YYYY-MM-DD",
+                    "bad effective date, use YYYY-MM-DD",
+                    field=where,
+                    value=str(k),
+                )
+            )
     return out
 
 
@@ -181,12 +191,27 @@ def _params(raw: Any, file: str, problems: list[Problem]) -> dict[str, Param]:
         overrides: dict[str, dict[dt.date, Any]] = {}
         raw_over = spec.get("overrides") or {}
         if not isinstance(raw_over, dict):
-            problems.append(Problem(file, "overrides 须为 {医保区划: {日期: 值}}", "overrides must be {admdvs: {date: value}}", field=where))
+            problems.append(
+                Problem(
+                    file,
+                    "overrides 须为 {医保区划: {日期: 值}}",
+                    "overrides must be {admdvs: {date: value}}",
+                    field=where,
+                )
+            )
         else:
             for region, series in raw_over.items():
                 region = str(region)
                 if not re.match(r"^\d{6}$", region):
-                    problems.append(Problem(file, "区划代码须为6位数字", "admdvs must be 6 digits", field=f"{where}.overrides", value=region))
+                    problems.append(
+                        Problem(
+                            file,
+                            "区划代码须为6位数字",
+                            "admdvs must be 6 digits",
+                            field=f"{where}.overrides",
+                            value=region,
+                        )
+                    )
                     continue
                 overrides[region] = _series(series, f"{where}.overrides.{region}", problems, file)
         out[str(name)] = Param(str(name), str(spec.get("desc", "")), values, overrides, str(spec.get("unit", "") or ""))
@@ -196,7 +221,15 @@ def _params(raw: Any, file: str, problems: list[Problem]) -> dict[str, Param]:
 def _check_enum(data: dict, key: str, allowed: tuple, file: str, problems: list[Problem]) -> None:
     value = data.get(key)
     if value is not None and value not in allowed:
-        problems.append(Problem(file, f"取值须为 {' | '.join(allowed)}", f"must be one of {', '.join(allowed)}", field=key, value=str(value)))
+        problems.append(
+            Problem(
+                file,
+                f"取值须为 {' | '.join(allowed)}",
+                f"must be one of {', '.join(allowed)}",
+                field=key,
+                value=str(value),
+            )
+        )
 
 
 def sample_binding(params: dict[str, Param]) -> dict[str, Any]:
@@ -237,12 +270,20 @@ def load_rule(folder: Path) -> Rule:
     try:
         data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise FundguardError(f"rule.yaml 不是合法的 YAML：{folder}", f"rule.yaml is not valid YAML: {folder}", [Problem(file, str(e), str(e))]) from e
+        raise FundguardError(
+            f"rule.yaml 不是合法的 YAML：{folder}",
+            f"rule.yaml is not valid YAML: {folder}",
+            [Problem(file, str(e), str(e))],
+        ) from e
     if not isinstance(data, dict):
         raise FundguardError(f"rule.yaml 须为映射：{folder}", f"rule.yaml must be a mapping: {folder}")
 
     for key in REQUIRED_KEYS:
-        if data.get(key) in (None, "", []) and not (key in ("knowledge",) and data.get(key) == []) and not (key == "needs_history" and data.get(key) is False):
+        if (
+            data.get(key) in (None, "", [])
+            and not (key in ("knowledge",) and data.get(key) == [])
+            and not (key == "needs_history" and data.get(key) is False)
+        ):
             problems.append(Problem(file, "缺少必填项", "required key missing", field=key))
     for key in data:
         if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
@@ -250,29 +291,71 @@ def load_rule(folder: Path) -> Rule:
 
     code = str(data.get("code", ""))
     if code and not CODE_RE.match(code):
-        problems.append(Problem(file, "规则编码格式错误（GZ1000…/ZB1000…/GZ2025Nsss/FGXnnn）", "bad rule code format", field="code", value=code))
+        problems.append(
+            Problem(
+                file,
+                "规则编码格式错误（GZ1000…/ZB1000…/GZ2025Nsss/FGXnnn）",
+                "bad rule code format",
+                field="code",
+                value=code,
+            )
+        )
     prefix, _, slug = folder.name.partition("_")
     if code and prefix != code:
-        problems.append(Problem(file, f"目录名须以规则编码开头：{code}_<slug>", f"folder name must start with the code: {code}_<slug>", field="code", value=folder.name))
+        problems.append(
+            Problem(
+                file,
+                f"目录名须以规则编码开头：{code}_<slug>",
+                f"folder name must start with the code: {code}_<slug>",
+                field="code",
+                value=folder.name,
+            )
+        )
     if not SLUG_RE.match(slug or ""):
-        problems.append(Problem(file, "目录名的 slug 须为小写 ASCII", "folder slug must be lower-case ASCII", field="code", value=folder.name))
+        problems.append(
+            Problem(
+                file,
+                "目录名的 slug 须为小写 ASCII",
+                "folder slug must be lower-case ASCII",
+                field="code",
+                value=folder.name,
+            )
+        )
     _check_enum(data, "tier1", TIER1, file, problems)
     _check_enum(data, "result_type", RESULT_TYPES, file, problems)
     _check_enum(data, "object_type", OBJECT_TYPES, file, problems)
     _check_enum(data, "severity", SEVERITIES, file, problems)
     stages = data.get("stages") or []
     if not isinstance(stages, list) or any(s not in STAGES for s in stages):
-        problems.append(Problem(file, "stages 须为 事前/事中/事后 的列表", "stages must be a list of 事前/事中/事后", field="stages", value=str(stages)))
+        problems.append(
+            Problem(
+                file,
+                "stages 须为 事前/事中/事后 的列表",
+                "stages must be a list of 事前/事中/事后",
+                field="stages",
+                value=str(stages),
+            )
+        )
         stages = []
     if "needs_history" in data and not isinstance(data["needs_history"], bool):
         problems.append(Problem(file, "须为 true 或 false", "must be true or false", field="needs_history"))
     knowledge = data.get("knowledge") or []
     if not isinstance(knowledge, list):
-        problems.append(Problem(file, "knowledge 须为 kp_type 列表", "knowledge must be a list of kp_types", field="knowledge"))
+        problems.append(
+            Problem(file, "knowledge 须为 kp_type 列表", "knowledge must be a list of kp_types", field="knowledge")
+        )
         knowledge = []
     for kp in knowledge:
         if kp not in KP_TYPES:
-            problems.append(Problem(file, "未知的知识类型（见 fundguard/kb/types.py KP_TYPES）", "unknown kp_type (see KP_TYPES)", field="knowledge", value=str(kp)))
+            problems.append(
+                Problem(
+                    file,
+                    "未知的知识类型（见 fundguard/kb/types.py KP_TYPES）",
+                    "unknown kp_type (see KP_TYPES)",
+                    field="knowledge",
+                    value=str(kp),
+                )
+            )
     legal = data.get("legal_basis") or []
     if isinstance(legal, str):
         legal = [legal]
@@ -286,13 +369,17 @@ def load_rule(folder: Path) -> Rule:
         query = query_path.read_text(encoding="utf-8")
         problems += check_query(query, str(query_path), params)
         for name in sorted(placeholders(query) - set(params)):
-            problems.append(Problem(str(query_path), "引用了未声明的参数", "uses an undeclared parameter", field=f"${{{name}}}"))
+            problems.append(
+                Problem(str(query_path), "引用了未声明的参数", "uses an undeclared parameter", field=f"${{{name}}}")
+            )
     spark_path = folder / "spark.sql"
     spark_query = spark_path.read_text(encoding="utf-8") if spark_path.exists() else None
     if spark_query is not None:
         problems += check_query(spark_query, str(spark_path), params, read="spark")
         for name in sorted(placeholders(spark_query) - set(params)):
-            problems.append(Problem(str(spark_path), "引用了未声明的参数", "uses an undeclared parameter", field=f"${{{name}}}"))
+            problems.append(
+                Problem(str(spark_path), "引用了未声明的参数", "uses an undeclared parameter", field=f"${{{name}}}")
+            )
     if not (folder / "cases.yaml").exists():
         problems.append(Problem(str(folder / "cases.yaml"), "缺少黄金用例 cases.yaml", "cases.yaml missing"))
 

@@ -2,6 +2,8 @@
 
 A rule's query.sql (DuckDB dialect) is translated with sqlglot (read="duckdb", write="spark");
 a hand-written spark.sql in the rule folder replaces the translation when sqlglot gets it wrong.
+The views are inlined into the translated query as subqueries (one Spark call per rule, no
+temp-view bookkeeping); their definitions are the ones DuckDB uses (engine.views).
 """
 
 from __future__ import annotations
@@ -17,60 +19,75 @@ from fundguard.engine.params import substitute
 from fundguard.engine.views import VIEW_TABLES, Scope, table_columns, view_definitions
 
 
-def rename_tables(tree: exp.Expression, mapping: dict[str, str]) -> exp.Expression:
-    """Point references to views at other names (keeping the old name as alias), skipping CTEs."""
-    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+def _ctes(tree: exp.Expression) -> set[str]:
+    return {c.alias_or_name for c in tree.find_all(exp.CTE)}
+
+
+def used_views(sql: str, read: str = "duckdb") -> set[str]:
+    """The rule views a query reads."""
+    tree = sqlglot.parse_one(sql, read=read)
+    ctes = _ctes(tree)
+    return {t.name for t in tree.find_all(exp.Table) if t.name in VIEW_TABLES and t.name not in ctes and not t.db}
+
+
+def inline_views(tree: exp.Expression, views: dict[str, str]) -> exp.Expression:
+    """Replace references to views by their defining SELECT (DuckDB dialect), keeping the alias."""
+    ctes = _ctes(tree)
+    parsed = {name: sqlglot.parse_one(sql, read="duckdb") for name, sql in views.items()}
     for t in list(tree.find_all(exp.Table)):
-        name = t.name
-        if name in mapping and name not in ctes and not t.args.get("db"):
-            if not t.alias:
-                t.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
-            t.set("this", exp.to_identifier(mapping[name]))
+        if t.name in parsed and t.name not in ctes and not t.db:
+            alias = t.alias or t.name
+            t.replace(exp.Subquery(this=parsed[t.name].copy(), alias=exp.TableAlias(this=exp.to_identifier(alias))))
     return tree
 
 
-def to_spark(sql: str, read: str = "duckdb", mapping: dict[str, str] | None = None) -> str:
-    tree = sqlglot.parse_one(sql, read=read)
-    if mapping:
-        tree = rename_tables(tree, mapping)
-    return tree.sql(dialect="spark")
-
-
-def rule_spark_sql(rule: Rule, bound: dict[str, Any], mapping: dict[str, str] | None = None) -> str:
-    """Spark SQL of a rule: its spark.sql override, else query.sql translated."""
+def rule_spark_sql(rule: Rule, bound: dict[str, Any], views: dict[str, str]) -> str:
+    """Spark SQL of a rule with its views inlined: the spark.sql override, else query.sql translated."""
     if rule.spark_query is not None:
-        return to_spark(substitute(rule.spark_query, bound), read="spark", mapping=mapping)
-    return to_spark(substitute(rule.query, bound), read="duckdb", mapping=mapping)
+        tree = sqlglot.parse_one(substitute(rule.spark_query, bound), read="spark")
+    else:
+        tree = sqlglot.parse_one(substitute(rule.query, bound), read="duckdb")
+    return inline_views(tree, views).sql(dialect="spark")
 
 
-def register_parquet(spark, folder: Path) -> set[str]:
-    """Temp views named after the source tables over `folder/<table>.parquet`; returns those found."""
-    found = set()
-    for table in VIEW_TABLES.values():
-        path = Path(folder) / f"{table}.parquet"
-        if path.exists():
-            spark.read.parquet(str(path)).createOrReplaceTempView(table)
-            found.add(table)
-    return found
+def rule_views(rule: Rule) -> set[str]:
+    if rule.spark_query is not None:
+        return used_views(substitute_sample(rule, rule.spark_query), read="spark")
+    return used_views(substitute_sample(rule, rule.query))
 
 
-def _empty_select(table: str) -> str:
+def substitute_sample(rule: Rule, sql: str) -> str:
+    from fundguard.engine.library import sample_binding
+
+    return substitute(sql, sample_binding(rule.params))
+
+
+def empty_select(table: str) -> str:
     cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in table_columns(table).items())
-    return f"SELECT {cols} FROM (SELECT 1 AS one) z WHERE 1 = 0"
+    return f"(SELECT {cols} FROM (SELECT 1 AS one) z WHERE 1 = 0) AS e"
 
 
-def create_views(spark, scope: Scope, present: dict[str, set[str]], suffix: str = "", source=None) -> None:
-    """Rule views in Spark; `present` maps source tables to their columns (absent → empty table)."""
-    source = source or (lambda t: t)
-    missing_sources = {t: f"({to_spark(_empty_select(t))}) AS e" for t in VIEW_TABLES.values() if t not in present}
+def view_sources(
+    scope: Scope, present: dict[str, set[str]], source=lambda t: t, only: set[str] | None = None
+) -> dict[str, str]:
+    """View name → defining SELECT; tables absent from `present` read as empty relations."""
 
     def src(t: str) -> str:
-        return missing_sources.get(t) or source(t)
+        return source(t) if t in present else empty_select(t)
 
-    views, _ = view_definitions(lambda t: present.get(t), scope, source_name=src, view_name=lambda v: v + suffix)
-    for name, sql in views:
-        spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {to_spark(sql)}")
+    defs, _ = view_definitions(lambda t: present.get(t), scope, source_name=src)
+    return {name: sql for name, sql in defs if only is None or name in only}
 
 
-def columns_of(spark, table: str) -> set[str]:
-    return set(spark.table(table).columns)
+def register_parquet(spark, folder: Path, tables: set[str] | None = None) -> dict[str, set[str]]:
+    """Temp views named after the source tables over `folder/<table>.parquet`; returns their columns."""
+    found: dict[str, set[str]] = {}
+    for table in VIEW_TABLES.values():
+        if tables is not None and table not in tables:
+            continue
+        path = Path(folder) / f"{table}.parquet"
+        if path.exists():
+            df = spark.read.parquet(str(path))
+            df.createOrReplaceTempView(table)
+            found[table] = set(df.columns)
+    return found

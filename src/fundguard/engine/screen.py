@@ -1,0 +1,358 @@
+"""A screening run: every selected rule over the warehouse, findings upserted, the run recorded.
+
+The whole run is one transaction: a failure leaves the findings as they were and records the
+failed run. Rerunning with the same data and library rewrites the same finding ids (idempotent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from fundguard.config import load_settings
+from fundguard.engine import state
+from fundguard.engine.duck import bound_params, check_output, create_views, rule_query
+from fundguard.engine.findings import FINDING_COLUMNS, findings_sql
+from fundguard.engine.library import Library, Rule, load_library
+from fundguard.engine.views import Scope
+from fundguard.warehouse import connect, table_exists
+
+LINE_LOCAL_OBJECTS = ("line", "settlement", "visit")
+
+
+@dataclass
+class ScreenOptions:
+    rules: list[str] | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    fixmedins: list[str] | None = None
+    admdvs: str | None = None
+    as_of: dt.date | None = None
+    engine: str = "duckdb"
+    full: bool = False
+    spark_master: str | None = None
+
+
+@dataclass
+class RuleStat:
+    code: str
+    name: str
+    mode: str  # full | incremental
+    findings: int = 0  # written by this run (for incremental: in the re-screened visits)
+    amount: float = 0.0
+    total_findings: int = 0  # of the rule within the filters after the run
+    total_amount: float = 0.0
+    seconds: float = 0.0
+
+
+@dataclass
+class ScreenResult:
+    run_id: str
+    library_version: str
+    engine: str
+    period: tuple[dt.date | None, dt.date | None]
+    as_of: dt.date
+    region: str | None
+    affected_visits: int | None
+    stats: list[RuleStat] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def n_findings(self) -> int:
+        """Findings of the screened rules within the filters after the run."""
+        return sum(s.total_findings for s in self.stats)
+
+    @property
+    def total_amount(self) -> float:
+        return round(sum(s.total_amount for s in self.stats), 2)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "library_version": self.library_version,
+            "engine": self.engine,
+            "period_from": self.period[0],
+            "period_to": self.period[1],
+            "as_of": self.as_of,
+            "region": self.region,
+            "affected_visits": self.affected_visits,
+            "n_findings": self.n_findings,
+            "total_amount": self.total_amount,
+            "seconds": round(self.seconds, 3),
+            "rules": [s.__dict__ for s in self.stats],
+        }
+
+
+def data_period(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
+    lo, hi = con.execute("SELECT min(fee_date), max(fee_date) FROM fee").fetchone()
+    if lo is None:
+        lo, hi = con.execute("SELECT min(CAST(setl_time AS DATE)), max(CAST(setl_time AS DATE)) FROM setl").fetchone()
+    return lo, hi
+
+
+def warehouse_region(con: duckdb.DuckDBPyConnection, explicit: str | None) -> str | None:
+    """Region for parameter overrides: --admdvs, else config admdvs, else the institutions' one region."""
+    if explicit:
+        return explicit
+    configured = load_settings().admdvs
+    if configured:
+        return configured
+    rows = con.execute("SELECT DISTINCT admdvs FROM medins WHERE admdvs IS NOT NULL LIMIT 2").fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def findings_filter(opts: ScreenOptions, alias: str = "") -> str:
+    """WHERE condition limiting findings to the requested institutions, region and period."""
+    p = f"{alias}." if alias else ""
+    conds = ["TRUE"]
+    if opts.fixmedins:
+        codes = ", ".join("'" + c.replace("'", "''") + "'" for c in opts.fixmedins)
+        conds.append(f"{p}fixmedins_code IN ({codes})")
+    if opts.admdvs:
+        prefix = opts.admdvs.rstrip("0") or opts.admdvs
+        conds.append(f"{p}admdvs LIKE '{prefix}%'")
+    if opts.date_from:
+        conds.append(f"({p}occur_time IS NULL OR {p}occur_time >= TIMESTAMP '{opts.date_from.isoformat()} 00:00:00')")
+    if opts.date_to:
+        end = opts.date_to + dt.timedelta(days=1)
+        conds.append(f"({p}occur_time IS NULL OR {p}occur_time < TIMESTAMP '{end.isoformat()} 00:00:00')")
+    return " AND ".join(conds)
+
+
+def _new_run_id(started: dt.datetime) -> str:
+    return started.strftime("R%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def screen(
+    warehouse: str | Path | None,
+    opts: ScreenOptions,
+    library: Library | None = None,
+    on_rule: Callable[[Rule, RuleStat], None] | None = None,
+    on_start: Callable[[list[Rule]], None] | None = None,
+) -> ScreenResult:
+    library = library or load_library()
+    rules = library.select(opts.rules)
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    run_id = _new_run_id(started)
+    t0 = time.perf_counter()
+    con = connect(warehouse)
+    try:
+        state.ensure_tables(con)
+        create_views(con, Scope())
+        lo, hi = data_period(con)
+        period = (opts.date_from or lo, opts.date_to or hi)
+        as_of = opts.as_of or period[1] or started.date()
+        region = warehouse_region(con, opts.admdvs)
+        scope = Scope(period_start=period[0], period_end=period[1], admdvs=region)
+        create_views(con, scope)
+        result = ScreenResult(run_id, library.version, opts.engine, period, as_of, region, None)
+        if on_start:
+            on_start(rules)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            _run(con, rules, opts, scope, result, started, on_rule)
+            result.seconds = time.perf_counter() - t0
+            _record_run(con, result, opts, started, "ok", None)
+            con.execute("COMMIT")
+        except Exception as e:
+            con.execute("ROLLBACK")
+            result.seconds = time.perf_counter() - t0
+            _record_run(con, result, opts, started, "failed", str(e))
+            raise
+        return result
+    finally:
+        con.close()
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    opts: ScreenOptions,
+    scope: Scope,
+    result: ScreenResult,
+    started: dt.datetime,
+    on_rule: Callable[[Rule, RuleStat], None] | None,
+) -> None:
+    state.compute_visit_fingerprints(con)
+    refs = state.reference_fingerprint(con)
+    previous = state.rule_state(con)
+    last_run = state.last_fp_run(con)
+    filters = {"fixmedins": opts.fixmedins, "admdvs": opts.admdvs, "from": opts.date_from, "to": opts.date_to}
+    plans: list[tuple[Rule, dict, str, str]] = []
+    for rule in rules:
+        bound = bound_params(rule, result.as_of, result.region)
+        sig = state.signature(
+            {
+                "lib": result.library_version,
+                "rule": rule.code,
+                "params": bound,
+                "filters": filters,
+                "refs": refs,
+                "region": result.region,
+                "engine": opts.engine,
+            }
+        )
+        incremental = (
+            not opts.full
+            and opts.engine == "duckdb"
+            and rule.object_type in LINE_LOCAL_OBJECTS
+            and not rule.needs_history
+            and previous.get(rule.code) == (sig, last_run)
+            and last_run is not None
+        )
+        plans.append((rule, bound, sig, "incremental" if incremental else "full"))
+    if any(mode == "incremental" for *_, mode in plans):
+        result.affected_visits = state.compute_affected(con)
+    detected = started.isoformat(sep=" ")
+    spark_ctx = _SparkContext(con, scope, opts) if opts.engine == "spark" else None
+    try:
+        for mode_pass in ("full", "incremental"):
+            todo = [p for p in plans if p[3] == mode_pass]
+            if not todo:
+                continue
+            if mode_pass == "incremental":
+                create_views(con, Scope(scope.period_start, scope.period_end, scope.admdvs, visit_table="_affected"))
+            for rule, bound, sig, mode in todo:
+                t = time.perf_counter()
+                if spark_ctx is not None:
+                    spark_ctx.findings_into(con, rule, bound, result.run_id, result.library_version, detected, opts)
+                else:
+                    query = rule_query(rule, bound)
+                    check_output(con, rule, f"({query})")
+                    sql = findings_sql(rule, query, bound, result.run_id, result.library_version, detected, "duckdb")
+                    con.execute(
+                        f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ({sql}) n WHERE {findings_filter(opts, 'n')}"
+                    )
+                scope_cond = f"rule_code = '{rule.code}' AND {findings_filter(opts)}"
+                if mode == "incremental":
+                    scope_cond += " AND mdtrt_id IN (SELECT mdtrt_id FROM _affected)"
+                con.execute(f"DELETE FROM findings WHERE {scope_cond}")
+                con.execute("DELETE FROM findings WHERE finding_id IN (SELECT finding_id FROM _new)")
+                cols = ", ".join(FINDING_COLUMNS)
+                con.execute(f"INSERT INTO findings ({cols}) SELECT {cols} FROM _new")
+                n, amount = con.execute("SELECT count(*), coalesce(sum(violation_amount), 0) FROM _new").fetchone()
+                tn, tamount = con.execute(
+                    f"SELECT count(*), coalesce(sum(violation_amount), 0) FROM findings "
+                    f"WHERE rule_code = '{rule.code}' AND {findings_filter(opts)}"
+                ).fetchone()
+                stat = RuleStat(
+                    rule.code,
+                    rule.name,
+                    mode,
+                    int(n),
+                    float(amount),
+                    int(tn),
+                    float(tamount),
+                    round(time.perf_counter() - t, 3),
+                )
+                result.stats.append(stat)
+                state.store_rule_state(con, rule.code, result.run_id, sig)
+                if on_rule:
+                    on_rule(rule, stat)
+    finally:
+        if spark_ctx is not None:
+            spark_ctx.close()
+    con.execute("DROP TABLE IF EXISTS _new")
+    state.store_visit_fingerprints(con, result.run_id)
+
+
+def _record_run(
+    con: duckdb.DuckDBPyConnection,
+    result: ScreenResult,
+    opts: ScreenOptions,
+    started: dt.datetime,
+    status: str,
+    error: str | None,
+) -> None:
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    filters = {
+        "rules": opts.rules,
+        "fixmedins": opts.fixmedins,
+        "admdvs": opts.admdvs,
+        "full": opts.full,
+        "from": opts.date_from,
+        "to": opts.date_to,
+        "as_of": opts.as_of,
+    }
+    con.execute(
+        "INSERT INTO screen_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.run_id,
+            started,
+            finished,
+            status,
+            result.engine,
+            json.dumps([s.code for s in result.stats] if status == "ok" else (opts.rules or []), ensure_ascii=False),
+            result.period[0],
+            result.period[1],
+            result.as_of,
+            result.region,
+            json.dumps(filters, ensure_ascii=False, default=str),
+            result.library_version,
+            json.dumps([s.__dict__ for s in result.stats], ensure_ascii=False) if status == "ok" else None,
+            result.n_findings,
+            result.total_amount,
+            round(result.seconds, 3),
+            error,
+        ],
+    )
+
+
+class _SparkContext:
+    """Warehouse tables exported to Parquet once per run, read by Spark; findings come back as Arrow."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, scope: Scope, opts: ScreenOptions):
+        import tempfile
+
+        from fundguard.engine.spark import register_parquet
+        from fundguard.engine.spark_session import get_spark
+        from fundguard.engine.views import VIEW_TABLES
+
+        self.tmp = tempfile.TemporaryDirectory(prefix="fg-spark-")
+        self.scope = scope
+        for table in VIEW_TABLES.values():
+            if table_exists(con, table):
+                con.execute(f"COPY {table} TO '{Path(self.tmp.name) / (table + '.parquet')}' (FORMAT parquet)")
+        self.spark = get_spark(opts.spark_master)
+        self.present = register_parquet(self.spark, Path(self.tmp.name))
+
+    def findings_into(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        rule: Rule,
+        bound: dict,
+        run_id: str,
+        lib: str,
+        detected: str,
+        opts: ScreenOptions,
+    ) -> None:
+        import sqlglot
+
+        from fundguard.engine.spark import rule_spark_sql, view_sources
+
+        views = view_sources(self.scope, self.present)
+        query = rule_spark_sql(rule, bound, views)
+        kb = sqlglot.transpile(views["kb"], read="duckdb", write="spark")[0]
+        medins = sqlglot.transpile(views["medins"], read="duckdb", write="spark")[0]
+        sql = findings_sql(
+            rule, query, bound, run_id, lib, detected, "spark", kb_view=f"({kb})", medins_view=f"({medins})"
+        )
+        arrow = self.spark.sql(sql).toArrow()
+        con.register("_spark_findings", arrow)
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM _spark_findings n WHERE {findings_filter(opts, 'n')}"
+            )
+        finally:
+            con.unregister("_spark_findings")
+
+    def close(self) -> None:
+        self.tmp.cleanup()
