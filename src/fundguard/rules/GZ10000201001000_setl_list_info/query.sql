@@ -26,11 +26,17 @@ checked AS (
         CASE WHEN coalesce(d.n_main, 0) > 1 THEN 1 ELSE 0 END AS multi_main_diag,
         CASE WHEN m.is_inpatient AND m.endtime IS NULL THEN 1 ELSE 0 END AS no_endtime,
         CASE WHEN m.endtime IS NOT NULL AND m.endtime < m.begntime THEN 1 ELSE 0 END AS end_before_begin,
-        CASE WHEN abs(s.medfee_sumamt - (s.fund_pay_sumamt + s.acct_pay + s.psn_cash_pay + coalesce(s.hosp_part_amt, 0)))
-            > ${tolerance} THEN 1 ELSE 0 END AS total_mismatch,
-        CASE WHEN abs(s.fund_pay_sumamt - (s.hifp_pay + coalesce(s.cvlserv_pay, 0) + coalesce(s.hifes_pay, 0)
+        -- medfee = fund + 个人负担 (psn_part_amt, else acct + cash) + 医院负担, as the national setlinfo defines
+        CASE WHEN abs(s.medfee_sumamt - (s.fund_pay_sumamt + coalesce(s.psn_part_amt, s.acct_pay + s.psn_cash_pay)
+            + coalesce(s.hosp_part_amt, 0))) > ${tolerance} THEN 1 ELSE 0 END AS total_mismatch,
+        CASE WHEN s.psn_part_amt IS NOT NULL AND s.psn_part_amt - (s.acct_pay + s.psn_cash_pay) < -${tolerance}
+            THEN 1 ELSE 0 END AS part_mismatch,
+        -- the fund parts are compared only when the record carries parts beyond hifp_pay (else some are unrecorded)
+        CASE WHEN coalesce(s.cvlserv_pay, s.hifes_pay, s.hifmi_pay, s.hifob_pay, s.maf_pay, s.oth_pay) IS NOT NULL
+            AND abs(s.fund_pay_sumamt - (s.hifp_pay + coalesce(s.cvlserv_pay, 0) + coalesce(s.hifes_pay, 0)
             + coalesce(s.hifmi_pay, 0) + coalesce(s.hifob_pay, 0) + coalesce(s.maf_pay, 0) + coalesce(s.oth_pay, 0)))
             > ${tolerance} THEN 1 ELSE 0 END AS fund_mismatch,
+        CASE WHEN s.hifp_pay - s.fund_pay_sumamt > ${tolerance} THEN 1 ELSE 0 END AS hifp_over_fund,
         CASE WHEN s.inscp_scp_amt - s.medfee_sumamt > ${tolerance} THEN 1 ELSE 0 END AS inscp_over_total,
         CASE WHEN l.n_lines IS NOT NULL AND abs(s.medfee_sumamt - l.lines_total) > ${tolerance} THEN 1 ELSE 0 END
             AS lines_mismatch,
@@ -54,8 +60,10 @@ described AS (
         || CASE WHEN multi_main_diag = 1 THEN '主要诊断多于一个；' ELSE '' END
         || CASE WHEN no_endtime = 1 THEN '住院结算缺少出院时间；' ELSE '' END
         || CASE WHEN end_before_begin = 1 THEN '出院时间早于入院时间；' ELSE '' END
-        || CASE WHEN total_mismatch = 1 THEN '医疗费总额≠基金支付+个人账户+个人现金+医院负担；' ELSE '' END
+        || CASE WHEN total_mismatch = 1 THEN '医疗费总额≠基金支付+个人负担+医院负担；' ELSE '' END
+        || CASE WHEN part_mismatch = 1 THEN '个人负担总金额小于个人账户与个人现金支出之和；' ELSE '' END
         || CASE WHEN fund_mismatch = 1 THEN '基金支付总额≠各项基金支出之和；' ELSE '' END
+        || CASE WHEN hifp_over_fund = 1 THEN '统筹基金支出大于基金支付总额；' ELSE '' END
         || CASE WHEN inscp_over_total = 1 THEN '符合政策范围金额大于医疗费总额；' ELSE '' END
         || CASE WHEN lines_mismatch = 1 THEN '医疗费总额与费用明细合计不符；' ELSE '' END AS defects
     FROM checked c
