@@ -89,6 +89,10 @@ KP_TYPES: dict[str, tuple[str, str]] = {
     "item_cycle": ("医疗服务项目周期超频次", "limit_num = max count per window_days"),
     # NRDL 备注 and others
     "drug_indication": ("药品限适应症", "description = 限定支付范围 text; related_codg = ICD-10 prefix when mapped"),
+    "drug_label_indication": (
+        "药品说明书适应症",
+        "code_prefix/med_list_codg drug; related_codg = ICD-10 prefix of one labelled indication (超说明书适应症用药)",
+    ),
     "drug_second_line": ("药品限二线使用", "description"),
     "chronic_disease_drug": (
         "门诊慢特病病种用药范围",
