@@ -79,6 +79,13 @@ def read_file(
     if not path.exists():
         p = Problem(file=path.name, reason_zh="文件不存在", reason_en="file not found", value=str(path))
         return FileResult(path, "missing", frame([]), problems=[p])
+    if suffix in (".xls", ".et"):
+        p = Problem(
+            file=path.name,
+            reason_zh="旧版 Excel（.xls）格式暂不支持，请在 Excel/WPS 中另存为 .xlsx 后导入",
+            reason_en="legacy .xls workbooks are not supported; save the file as .xlsx and import that",
+        )
+        return FileResult(path, "unknown", frame([]), problems=[p])
     if suffix in (".xlsx", ".xlsm"):
         try:
             sheets = read_workbook(path) if sheets is None else sheets

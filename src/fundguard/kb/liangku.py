@@ -36,6 +36,17 @@ _KIND_WORDS = [
 ]
 
 
+_BARE_DAYS = re.compile(r"\s*(\d+|[一二两三四五六七八九十]+)\s*(天|日|周|个月|月|年)\s*")
+
+
+def item_code(v: object) -> str | None:
+    """A service-item code; one Excel stored as a number lost its leading zeros, so pad it to the 15 digits of
+    the national item code."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() and 0 < v < 10**15:
+        return f"{int(v):015d}"
+    return code(v)
+
+
 def kind_of(text: str | None) -> str | None:
     if not text:
         return None
@@ -130,7 +141,8 @@ def _restriction(kind: str, prefix: str, value: str) -> dict:
         return {"kp_type": f"{prefix}_hosp_lv", "limit_value": word, "limit_num": float(tier), "limit_unit": "级"}
     if kind == "course":
         if prefix == "item":
-            total, interval = values.course_note(value)
+            # a 限定值域 "30天" or a note "支付不超过30天，评定间隔…"
+            total, interval = (values.days(value), None) if _BARE_DAYS.fullmatch(value) else values.course_note(value)
             return {"kp_type": "item_course", "limit_num": float(total), "limit_unit": "天", "window_days": interval}
         return {"kp_type": "drug_course", "limit_num": float(values.days(value)), "limit_unit": "天"}
     if kind == "surgery_group" and prefix == "item":
@@ -221,7 +233,7 @@ def _item_restriction(ctx: _Ctx, sheet: Sheet, note: bool) -> list[dict]:
     if not _need(ctx, sheet, 项目编码=code_c, 限定值=value_c):
         return out
     for n, cells in _rows(sheet):
-        codg, value = code(_cell(cells, code_c)), clean(_cell(cells, value_c))
+        codg, value = item_code(_cell(cells, code_c)), clean(_cell(cells, value_c))
         if not codg:
             ctx.problem(sheet, n, sheet.header[code_c], "项目编码为空", "empty item code", clean(_cell(cells, name_c)))
             continue
@@ -255,7 +267,7 @@ def _pairs(ctx: _Ctx, sheet: Sheet) -> list[dict]:
     if not _need(ctx, sheet, 频度=win_c):
         return out
     for n, cells in _rows(sheet):
-        a, b = code(_cell(cells, a_c)), code(_cell(cells, b_c))
+        a, b = item_code(_cell(cells, a_c)), item_code(_cell(cells, b_c))
         for codg, col in ((a, a_c), (b, b_c)):
             if not codg:
                 ctx.problem(sheet, n, sheet.header[col], "编码为空", "empty code")
@@ -292,7 +304,7 @@ def _frequency(ctx: _Ctx, sheet: Sheet) -> list[dict]:
     if not _need(ctx, sheet, 数量单位=unit_c):
         return out
     for n, cells in _rows(sheet):
-        codg = code(_cell(cells, code_c))
+        codg = item_code(_cell(cells, code_c))
         if not codg:
             ctx.problem(sheet, n, sheet.header[code_c], "项目编码为空", "empty item code", clean(_cell(cells, name_c)))
             continue
@@ -326,7 +338,7 @@ def _cycle(ctx: _Ctx, sheet: Sheet) -> list[dict]:
     num_c, win_c, note_c = sheet.col("频次上限"), sheet.col("周期"), sheet.col("备注", "说明")
     out: list[dict] = []
     for n, cells in _rows(sheet):
-        codg = code(_cell(cells, code_c))
+        codg = item_code(_cell(cells, code_c))
         if not codg:
             ctx.problem(sheet, n, sheet.header[code_c], "项目编码为空", "empty item code", clean(_cell(cells, name_c)))
             continue

@@ -1,0 +1,32 @@
+"""Real users' files: codes Excel turned into numbers, other value wordings, legacy .xls."""
+
+from __future__ import annotations
+
+import pytest
+import xlsxwriter
+
+from fundguard.errors import ValidationFailed
+from fundguard.kb.importers import read_points
+
+
+def test_numeric_item_codes_and_course_values(tmp_path):
+    f = tmp_path / "省级补充批次.xlsx"
+    wb = xlsxwriter.Workbook(f)
+    ws = wb.add_worksheet("Sheet1")
+    ws.write_row(0, 0, ["项目名称", "项目说明", "国标代码", "限定类型", "限定值域"])
+    ws.write_row(1, 0, ["某康复训练", "", 3402000230000, "限定支付疗程", "30天"])  # stored as a number
+    ws.write_row(2, 0, ["某评定", "", "003402000050100", "限定支付疗程", "支付不超过90天，评定间隔不短于两周"])
+    ws.write_row(3, 0, ["某手术", "", "003310010160100", "限定主次操作", "新手术组"])
+    wb.close()
+    df = read_points(f).set_index("med_list_codg")
+    assert df.loc["003402000230000", ["kp_type", "limit_num"]].tolist() == ["item_course", 30.0]
+    assert df.loc["003402000050100", ["limit_num", "window_days"]].tolist() == [90.0, 14]
+    assert df.loc["003310010160100", ["kp_type", "group_name"]].tolist() == ["surgery_group", "新手术组"]
+
+
+def test_legacy_xls_is_rejected_with_advice(tmp_path):
+    f = tmp_path / "batch.xls"
+    f.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(ValidationFailed) as e:
+        read_points(f)
+    assert ".xlsx" in e.value.problems[0].reason_zh and ".xlsx" in e.value.problems[0].reason_en
