@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -27,19 +28,19 @@ from fundguard.errors import Problem
 ProgressFn = Callable[[str, int, int], None]
 
 
-def _file_sha256(path: Path) -> str:
+def _file_sha256(path: Path, stop: threading.Event) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
+        while (chunk := f.read(1 << 20)) and not stop.is_set():
             h.update(chunk)
     return h.hexdigest()
 
 
-def _inputs_checksum(files: dict[str, SourceFile]) -> str:
+def _inputs_checksum(files: dict[str, SourceFile], stop: threading.Event) -> str:
     """sha256 over (table, sha256 of file) pairs: the same inputs give the same checksum wherever they lie."""
     h = hashlib.sha256()
     for name in sorted(files):
-        h.update(f"{name}:{_file_sha256(files[name].path)}\n".encode())
+        h.update(f"{name}:{_file_sha256(files[name].path, stop)}\n".encode())
     return h.hexdigest()
 
 
@@ -102,7 +103,8 @@ def _load(
             )
     files = {n: found.files[n] for n in schema.LOAD_ORDER if n in found.files}
     # Hash the inputs on a second thread while DuckDB reads them (hashlib releases the GIL).
-    checksum: Future[str] = pool.submit(_inputs_checksum, files)
+    stop = threading.Event()  # a rejected load need not wait for the hash of a file it will not write
+    checksum: Future[str] = pool.submit(_inputs_checksum, files, stop)
 
     total_steps = 2 * len(files) + 2 + len(files)
     done = 0
@@ -151,6 +153,7 @@ def _load(
         }
         inserted, replaced = write(con, st.stages, extras, run, step)
     finally:
+        stop.set()
         for stg in st.stages.values():
             con.execute(f"DROP TABLE IF EXISTS {stg}")
         for name in files:
