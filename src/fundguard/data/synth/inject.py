@@ -165,8 +165,11 @@ class Injector:
             if ctx.kind[inst] in ("chc", "thc", "vc") and kind != "ph":
                 dept = "A02"
         if doc is None:
-            doc_a, dept_a = ctx.pick_docs(self.rng, np.array([inst]), np.array([dept], object))
-            doc, dept = int(doc_a[0]), str(dept_a[0])
+            pool = ctx.doc_pool.get((inst, dept))
+            if pool is None:
+                pool = ctx.pharm_pool[inst] if dept == "Y01" else ctx.doc_pool.get((inst, "A02"), ctx.inst_docs[inst])
+            doc = int(pool[int(self.rng.integers(0, len(pool)))])
+            dept = str(ctx.prac_dept[doc])
         else:
             dept = str(ctx.prac_dept[doc])
         begn = np.datetime64(begn, "s")
@@ -576,8 +579,9 @@ class Injector:
         b = self._when(i, 19)
         diag = self.ctx.clin.cond_diags["copd"][0]
         drug = None
+        sex = "1" if i % 2 else "2"  # one sex per cluster: the shared drug must fit every member
         for j in range(5):
-            p = self.take()
+            p = self.take(sex)
             v = self.visit(p, "ipt", inst, b + (j % 3) * DAY + j * 37 * MIN, los=7, cond="copd", diag=diag)
             r = self.rows[v]
             day0 = np.datetime64(r["begn"], "D")
