@@ -10,8 +10,6 @@ list). `found` = every object in the whole data set that shows the pattern:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 import pytest
