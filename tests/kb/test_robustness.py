@@ -30,3 +30,19 @@ def test_legacy_xls_is_rejected_with_advice(tmp_path):
     with pytest.raises(ValidationFailed) as e:
         read_points(f)
     assert ".xlsx" in e.value.problems[0].reason_zh and ".xlsx" in e.value.problems[0].reason_en
+
+
+def test_one_sheet_drug_batch_with_codes(tmp_path):
+    f = tmp_path / "drugs.xlsx"
+    wb = xlsxwriter.Workbook(f)
+    ws = wb.add_worksheet("药品限定性别")
+    ws.write_row(0, 0, ["药品通用名", "国标代码", "限定类型", "限定对象"])
+    ws.write_row(1, 0, ["某女用片", "XG99ZZZ001A001010100001", "限定性别对象", "女性"])
+    ws.write_row(2, 0, ["某女用片", "XG99ZZZ001A001010100002", "限定性别对象", "女性"])
+    ws.write_row(3, 0, ["某未编码药", None, "限定性别对象", "男"])
+    wb.close()
+    df = read_points(f)
+    assert sorted(df.med_list_codg.dropna()) == ["XG99ZZZ001A001010100001", "XG99ZZZ001A001010100002"]
+    assert set(df.limit_value) == {"女", "男"}
+    # no code anywhere: kept by name (a site's name→code map links it), not dropped
+    assert df[df.med_list_codg.isna()].item_name.tolist() == ["某未编码药"]

@@ -163,6 +163,7 @@ def _drug_restrictions(ctx: _Ctx, sheet: Sheet) -> dict[str, list[dict]]:
     desc_c = sheet.col("说明")
     type_c = sheet.col("限定类型")
     value_c = sheet.col(*_VALUE_COLS)
+    code_c = sheet.col(*_CODE_COLS)
     by_name: dict[str, list[dict]] = defaultdict(list)
     if not _need(ctx, sheet, 药品通用名=name_c, 限定对象=value_c):
         return by_name
@@ -184,6 +185,10 @@ def _drug_restrictions(ctx: _Ctx, sheet: Sheet) -> dict[str, list[dict]]:
             ctx.problem(sheet, n, sheet.header[value_c], e.zh, e.en, value)
             continue
         point.update(item_name=name, description=clean(_cell(cells, desc_c)), **ctx.base(sheet, n))
+        # a one-sheet batch that carries the 国标代码 on the restriction row itself
+        codg = code(_cell(cells, code_c))
+        if codg:
+            point["med_list_codg"] = codg
         by_name[name].append(point)
     return by_name
 
