@@ -63,6 +63,7 @@ class Page:
     total: int
     page: int
     size: int
+    amount: float = 0.0  # sum of violation_amount over the whole selection (findings lists)
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -158,7 +159,7 @@ class Data:
 
     def findings_page(self, flt: FindingFilter, sort: str, desc: bool, page: int, size: int) -> Page:
         self._need("findings")
-        total, _ = self.findings_count(flt)
+        total, amount = self.findings_count(flt)
         page = max(1, min(page, max(1, -(-total // size))))
         where, params = self._finding_where(flt)
         order = SORTS.get(sort, "f.occur_time")
@@ -177,7 +178,7 @@ class Data:
             ORDER BY {order.replace("f.", "pg.")} {direction} NULLS LAST, pg.finding_id
         """
         rows = self.q(sql, [*params, size, (page - 1) * size])
-        return Page(rows, total, page, size)
+        return Page(rows, total, page, size, amount)
 
     def findings_iter(self, flt: FindingFilter, sort: str, desc: bool, limit: int) -> Iterator[dict]:
         """Rows of the current selection for export, streamed in batches."""

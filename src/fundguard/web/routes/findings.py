@@ -91,7 +91,6 @@ def list_params(
 def _table_context(request: Request, ctx: auth.Ctx, lp: ListParams) -> dict:
     with open_data(request, ctx) as data:
         page = data.findings_page(lp.flt, lp.sort, lp.desc, lp.page, lp.size)
-        _, amount = data.findings_count(lp.flt)
         options = data.filter_options()
     with request.app.state.store.session() as s:
         statuses = reviews.statuses_for(s, [r["finding_id"] for r in page.rows])
@@ -100,7 +99,7 @@ def _table_context(request: Request, ctx: auth.Ctx, lp: ListParams) -> dict:
         "lp": lp,
         "q": lp.query(),
         "pg": page,
-        "amount": amount,
+        "amount": page.amount,
         "statuses": statuses,
         "options": options,
         "page_sizes": PAGE_SIZES,
