@@ -3,7 +3,6 @@ drill-down with the highlighted line, unmasking, export, and CJK rendering. Scre
 
 from __future__ import annotations
 
-import io
 import shutil
 import socket
 import threading
@@ -153,7 +152,7 @@ def test_filter_open_unmask_and_export(server, page, artifacts_dir):
     with page.expect_download() as dl:
         page.click("#btn-export")
     path = dl.value.path()
-    wb = openpyxl.load_workbook(io.BytesIO(open(path, "rb").read()))
+    wb = openpyxl.load_workbook(path)
     header = [c.value for c in next(wb.active.iter_rows(max_row=1))]
     assert header[:3] == ["疑点ID", "规则编码", "规则名称"]
     assert len(list(wb.active.iter_rows(min_row=2, values_only=True))) == 2
