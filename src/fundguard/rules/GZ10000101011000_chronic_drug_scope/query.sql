@@ -56,7 +56,9 @@ in_scope AS (
              OR (s.med_list_codg IS NULL AND substr(j.med_list_codg, 1, length(s.code_prefix)) = s.code_prefix))
         AND (s.begndate IS NULL OR s.begndate <= j.fee_date)
         AND (s.enddate IS NULL OR j.fee_date <= s.enddate)
-        AND (s.admdvs IS NULL OR s.admdvs = m.admdvs)
+        AND (coalesce(s.admdvs, '') = '' OR s.admdvs = m.admdvs
+            OR (substr(s.admdvs, 5, 2) = '00' AND substr(s.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(s.admdvs, 1, 4))
+            OR (substr(s.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(s.admdvs, 1, 2)))
 )
 SELECT
     j.feedetl_sn,

@@ -24,7 +24,7 @@ capped AS (
         row_number() OVER (
             PARTITION BY l.feedetl_sn
             ORDER BY CASE WHEN coalesce(k.group_name, '') = '' THEN 1 ELSE 0 END,
-                CASE WHEN k.admdvs IS NULL THEN 1 ELSE 0 END, k.limit_num, k.kp_id
+                CASE WHEN coalesce(k.admdvs, '') = '' THEN 1 ELSE 0 END, k.limit_num, k.kp_id
         ) AS kp_rank
     FROM line l
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
@@ -35,7 +35,9 @@ capped AS (
         AND (coalesce(k.group_name, '') = '' OR k.group_name = CAST(m.hosp_tier AS VARCHAR))
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
 ),
 over_cap AS (
     SELECT c.*, least(net_amt, (pric - cap_price) * net_cnt) AS excess_amt

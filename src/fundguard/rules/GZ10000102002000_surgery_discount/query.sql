@@ -33,7 +33,9 @@ surg AS (
         AND k.group_name IS NOT NULL
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
 ),
 cap AS (
     SELECT s.feedetl_sn, min(k.limit_num) AS cap_price
@@ -45,7 +47,9 @@ cap AS (
         AND (coalesce(k.group_name, '') = '' OR k.group_name = CAST(s.hosp_tier AS VARCHAR))
         AND (k.begndate IS NULL OR k.begndate <= s.fee_date)
         AND (k.enddate IS NULL OR s.fee_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = s.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = s.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(s.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(s.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
     WHERE s.kp_rank = 1
     GROUP BY s.feedetl_sn
 ),

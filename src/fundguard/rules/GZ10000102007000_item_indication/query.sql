@@ -36,7 +36,9 @@ restricted AS (
         ON i.med_list_codg = l.med_list_codg
         AND (i.begndate IS NULL OR i.begndate <= l.fee_date)
         AND (i.enddate IS NULL OR l.fee_date <= i.enddate)
-        AND (i.admdvs IS NULL OR i.admdvs = m.admdvs)
+        AND (coalesce(i.admdvs, '') = '' OR i.admdvs = m.admdvs
+            OR (substr(i.admdvs, 5, 2) = '00' AND substr(i.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(i.admdvs, 1, 4))
+            OR (substr(i.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(i.admdvs, 1, 2)))
 ),
 visit_diag AS (
     SELECT mdtrt_id, diag_code FROM diag WHERE diag_code IS NOT NULL

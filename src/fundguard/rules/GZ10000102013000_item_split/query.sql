@@ -34,7 +34,9 @@ part AS (
         AND k.kp_type = 'item_split_pair'
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
 ),
 grp AS (
     SELECT
@@ -61,7 +63,9 @@ cap AS (
         AND (coalesce(k.group_name, '') = '' OR k.group_name = CAST(g.hosp_tier AS VARCHAR))
         AND (k.begndate IS NULL OR k.begndate <= g.first_date)
         AND (k.enddate IS NULL OR g.first_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = g.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = g.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(g.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(g.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
     GROUP BY g.mdtrt_id, g.combined_codg, g.window_date
 ),
 seen AS (

@@ -24,7 +24,7 @@ capped AS (
         k.limit_num AS cap_amt,
         k.window_days,
         coalesce(k.group_name, k.med_list_codg) AS cap_key,
-        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY CASE WHEN k.admdvs IS NULL THEN 1 ELSE 0 END, k.kp_id) AS kp_rank
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY CASE WHEN coalesce(k.admdvs, '') = '' THEN 1 ELSE 0 END, k.kp_id) AS kp_rank
     FROM line l
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
     JOIN kb k
@@ -33,7 +33,9 @@ capped AS (
         AND k.limit_num IS NOT NULL
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
     WHERE l.list_type = '301'
 ),
 pts AS (

@@ -39,7 +39,7 @@ limited AS (
             PARTITION BY d.feedetl_sn
             ORDER BY CASE WHEN k.med_list_codg IS NOT NULL THEN 0 ELSE 1 END,
                 length(coalesce(k.code_prefix, '')) DESC,
-                CASE WHEN k.admdvs IS NULL THEN 1 ELSE 0 END,
+                CASE WHEN coalesce(k.admdvs, '') = '' THEN 1 ELSE 0 END,
                 CASE WHEN k.limit_value = 'all' THEN 1 ELSE 0 END,
                 k.kp_id
         ) AS kp_rank
@@ -55,7 +55,9 @@ limited AS (
         )
         AND (k.begndate IS NULL OR k.begndate <= d.fee_date)
         AND (k.enddate IS NULL OR d.fee_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = d.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = d.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(d.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(d.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
 )
 SELECT
     feedetl_sn,

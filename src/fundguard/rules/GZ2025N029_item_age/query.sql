@@ -38,7 +38,9 @@ hit AS (
         AND (k.limit_value LIKE '%-%' OR k.limit_value IN ('婴幼儿', '青少年', '成人', '老年'))
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
 )
 SELECT
     feedetl_sn,

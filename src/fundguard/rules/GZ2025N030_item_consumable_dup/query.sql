@@ -31,7 +31,9 @@ pair AS (
         AND k.kp_type = 'item_consumable_dup_pair'
         AND (k.begndate IS NULL OR k.begndate <= c.fee_date)
         AND (k.enddate IS NULL OR c.fee_date <= k.enddate)
-        AND (k.admdvs IS NULL OR k.admdvs = m.admdvs)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
     JOIN line i
         ON i.mdtrt_id = c.mdtrt_id
         AND i.med_list_codg = k.med_list_codg
