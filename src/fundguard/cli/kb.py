@@ -56,9 +56,14 @@ def import_cmd(
     if not paths:
         raise typer.BadParameter("请指定文件或 --builtin / give files or --builtin")
     eff = _date(effective)
-    with warehouse.session(warehouse_path) as con:
+    with warehouse.session(warehouse_path) as con, common.progress(quiet=as_json) as bar:
+        task = bar.add_task("读取知识文件 / reading", total=len(paths))
+
+        def on_file(p: Path) -> None:
+            bar.update(task, advance=1, description=f"读取 / reading {p.name}")
+
         try:
-            summary = store.import_files(con, paths, effective=eff)
+            summary = store.import_files(con, paths, effective=eff, on_file=on_file)
         except FundguardError as e:
             if as_json:
                 common.print_json(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -92,7 +93,10 @@ def _workbook(path: Path) -> list | None:
 
 
 def read_all(
-    con: duckdb.DuckDBPyConnection, paths: list[Path], effective: dt.date | None = None
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    effective: dt.date | None = None,
+    on_file: Callable[[Path], None] | None = None,
 ) -> tuple[list[importers.FileResult], list[Problem]]:
     """Read every file (maps and 两库 batches first, so NRDL names link through them)."""
     problems: list[Problem] = []
@@ -115,12 +119,16 @@ def read_all(
     for name, cs in importers.builtin_name_codes().items():
         codes[name].update(cs)
     for p in early:
+        if on_file:
+            on_file(p)
         r = importers.read_file(p, effective, sheets=books[p])
         for name, codg in r.name_codes:
             codes[name].add(codg)
         results.append(r)
     frozen = {k: sorted(v) for k, v in codes.items()}
     for p in late:
+        if on_file:
+            on_file(p)
         results.append(importers.read_file(p, effective, name_codes=frozen, sheets=books[p]))
     results.sort(key=lambda r: paths.index(r.path))
     for r in results:
@@ -133,6 +141,7 @@ def import_files(
     paths: list[str | Path],
     effective: dt.date | None = None,
     now: dt.datetime | None = None,
+    on_file: Callable[[Path], None] | None = None,
 ) -> dict:
     """Import files in one transaction; returns {kb_version, files: [{file, layout, rows}], rows}.
 
@@ -143,7 +152,7 @@ def import_files(
     paths = [Path(p) for p in paths]
     now = now or dt.datetime.now().replace(microsecond=0)
     version = _version(paths, now)
-    results, problems = read_all(con, paths, effective)
+    results, problems = read_all(con, paths, effective, on_file)
     if problems:
         files = sorted({p.file for p in problems})
         raise ValidationFailed(
