@@ -56,6 +56,7 @@ def import_cmd(
     if not paths:
         raise typer.BadParameter("请指定文件或 --builtin / give files or --builtin")
     eff = _date(effective)
+    failure: FundguardError | None = None
     with warehouse.session(warehouse_path) as con, common.progress(quiet=as_json) as bar:
         task = bar.add_task("读取知识文件 / reading", total=len(paths))
 
@@ -65,13 +66,20 @@ def import_cmd(
         try:
             summary = store.import_files(con, paths, effective=eff, on_file=on_file)
         except FundguardError as e:
-            if as_json:
-                common.print_json(
-                    {"ok": False, "error_zh": e.zh, "error_en": e.en, "problems": [p.as_dict() for p in e.problems]}
-                )
-            else:
-                common.console.print(e.report(), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_REJECTED) from None
+            failure = e
+    if failure is not None:
+        if as_json:
+            common.print_json(
+                {
+                    "ok": False,
+                    "error_zh": failure.zh,
+                    "error_en": failure.en,
+                    "problems": [p.as_dict() for p in failure.problems],
+                }
+            )
+        else:
+            common.console.print(failure.report(), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_REJECTED)
     if as_json:
         common.print_json({"ok": True, **summary})
         return
