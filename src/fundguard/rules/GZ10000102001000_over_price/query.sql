@@ -40,7 +40,7 @@ capped AS (
             OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
 ),
 over_cap AS (
-    SELECT c.*, least(net_amt, (pric - cap_price) * net_cnt) AS excess_amt
+    SELECT c.*, net_amt * (pric - cap_price) / pric AS excess_amt
     FROM capped c
     WHERE kp_rank = 1
       AND pric > cap_price

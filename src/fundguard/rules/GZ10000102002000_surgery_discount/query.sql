@@ -84,7 +84,7 @@ undiscounted AS (
     SELECT
         o.*,
         full_price * ${secondary_ratio} AS allowed_price,
-        least(net_amt, (pric - full_price * ${secondary_ratio}) * net_cnt) AS excess_amt
+        net_amt * (pric - full_price * ${secondary_ratio}) / pric AS excess_amt
     FROM ordered o
     WHERE op_no >= 2
       AND pric > full_price * ${secondary_ratio} + 0.005
