@@ -67,3 +67,19 @@ def test_unseen_item_age_notes():
     assert df.loc["009903000010000", "limit_value"] == "新生儿"
     assert df.loc["009903000020000", ["limit_value", "limit_num"]].tolist() == ["0-14", 14.0]
     assert df.loc["009903000030000", "limit_value"] == "60-150"
+
+
+def test_map_imported_later_relinks_nrdl(con, tmp_path):
+    nrdl_copy = tmp_path / "本地目录.xlsx"
+    nrdl_copy.write_bytes((FIXTURES / "unseen_nrdl_layout.xlsx").read_bytes())
+    store.import_files(con, [nrdl_copy], effective=dt.date(2024, 7, 1))
+    q = "SELECT med_list_codg FROM kb_point WHERE item_name = '测试儿童口服液' AND kp_type = 'drug_age' ORDER BY 1"
+    assert con.execute(q).fetchall() == [(None,)]
+    s = store.import_files(con, [FIXTURES / "unseen_name_code_map.csv"])
+    assert {f["file"]: f["relinked"] for f in s["files"]} == {"unseen_name_code_map.csv": False, "本地目录.xlsx": True}
+    assert con.execute(q).fetchall() == [("XT99ZZJ009L001010100001",), ("XT99ZZJ009L001010100002",)]
+    n = con.execute("SELECT count(*) FROM kb_point WHERE source_file = '本地目录.xlsx' AND med_list_codg IS NULL")
+    assert n.fetchone()[0] == 6  # 测试降糖片 and 测试住院注射液 (its batch is not imported here) have no code
+    # the re-link keeps the effective date the file was first imported with
+    eff = con.execute("SELECT effective FROM kb_imports WHERE source_file = '本地目录.xlsx' ORDER BY imported_at")
+    assert [e for (e,) in eff.fetchall()] == [dt.date(2024, 7, 1)] * 2

@@ -37,6 +37,8 @@ class FileResult:
     points: pd.DataFrame
     name_codes: list[tuple[str, str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    effective: dt.date | None = None  # the default begndate it was read with
+    relinked: bool = False  # re-read only to link its names through maps imported in this run
 
 
 def _unknown(path: Path, detail: str = "") -> Problem:

@@ -92,6 +92,18 @@ def _workbook(path: Path) -> list | None:
         return None  # read_file reports it
 
 
+def _previous_nrdl(con: duckdb.DuckDBPyConnection, in_run: set[str]) -> list[tuple[Path, dt.date | None]]:
+    """NRDL files whose latest import is still in kb_point and whose file is still on disk."""
+    rows = con.execute(
+        """SELECT file, source_file, layout, effective FROM (
+               SELECT *, row_number() OVER (PARTITION BY source_file ORDER BY imported_at DESC, kb_version DESC) AS k
+               FROM kb_imports) WHERE k = 1 ORDER BY source_file"""
+    ).fetchall()
+    return [
+        (Path(f), eff) for f, src, layout, eff in rows if layout == "nrdl" and src not in in_run and Path(f).is_file()
+    ]
+
+
 def read_all(
     con: duckdb.DuckDBPyConnection,
     paths: list[Path],
@@ -130,7 +142,17 @@ def read_all(
         if on_file:
             on_file(p)
         results.append(importers.read_file(p, effective, name_codes=frozen, sheets=books[p]))
-    results.sort(key=lambda r: paths.index(r.path))
+    for r in results:
+        r.effective = effective
+    if any(r.name_codes for r in results):
+        # new 通用名→国标代码 pairs: re-link NRDL files imported earlier (read again from their recorded path)
+        for p, eff in _previous_nrdl(con, {q.name for q in paths}):
+            if on_file:
+                on_file(p)
+            r = importers.read_file(p, eff, name_codes=frozen)
+            r.effective, r.relinked = eff, True
+            results.append(r)
+    results.sort(key=lambda r: paths.index(r.path) if r.path in paths else len(paths))
     for r in results:
         problems.extend(r.problems)
     return results, problems
@@ -183,9 +205,9 @@ def import_files(
                 con.unregister("_kb_nc")
             con.execute(
                 "INSERT INTO kb_imports VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [version, str(r.path), r.path.name, r.layout, len(df), effective, now],
+                [version, str(r.path.resolve()), r.path.name, r.layout, len(df), r.effective, now],
             )
-            summary["files"].append({"file": r.path.name, "layout": r.layout, "rows": len(df)})
+            summary["files"].append({"file": r.path.name, "layout": r.layout, "rows": len(df), "relinked": r.relinked})
             summary["rows"] += len(df)
         con.execute("COMMIT")
     except Exception:
