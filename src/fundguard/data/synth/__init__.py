@@ -33,7 +33,7 @@ from fundguard.data.synth.sink import Sink
 
 START = dt.date(2024, 1, 1)
 LINES_PER_PERSON_YEAR = 25  # measured on the demo region (≈ 50 k lines for 2 000 persons); used by --fee-lines
-CHUNK_PERSONS = 20_000
+CHUNK_PERSONS = 5_000  # ≈ 125 k fee lines per chunk: bounded memory
 
 GROUND_TRUTH_SCHEMA = pa.schema(
     [

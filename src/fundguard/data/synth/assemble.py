@@ -28,6 +28,27 @@ HIFP_CAP = 30_000_000  # 统筹基金年度最高支付限额 applied per stay (
 MI_LINE = 1_500_000  # 居民大病保险 起付线 (1.5 万元) on the remaining in-scope personal part
 
 
+Cols = dict[str, object]  # column name → numpy array or scalar (a table chunk without pandas' string copies)
+
+
+def _n(cols: Cols) -> int:
+    return next(len(v) for v in cols.values() if isinstance(v, np.ndarray))
+
+
+def _take(cols: Cols, idx: np.ndarray) -> Cols:
+    return {k: (v[idx] if isinstance(v, np.ndarray) else v) for k, v in cols.items()}
+
+
+def _cat(parts: list[Cols]) -> Cols:
+    if len(parts) == 1:
+        return parts[0]
+    out: Cols = {}
+    for k in parts[0]:
+        arrs = [p[k] if isinstance(p[k], np.ndarray) else np.full(_n(p), p[k], object) for p in parts]
+        out[k] = np.concatenate(arrs)
+    return out
+
+
 class Ids:
     """Sequential ids per kind; deterministic because chunks are processed in order."""
 
@@ -48,7 +69,7 @@ class Ids:
 
 @dataclass
 class Assembled:
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, Cols]
     visit_mdtrt: np.ndarray
     visit_setl: np.ndarray
     visit_dup_setl: np.ndarray
@@ -187,9 +208,9 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
         "inscp_scp_amt": s_inscp,
         **fund,
     }
-    setl = pd.DataFrame({"setl_id": setl_id, "setl_time": setl_time, **base, **amounts})
-    setl["refd_setl_flag"] = "0"
-    setl["init_setl_id"] = None
+    setl: Cols = {"setl_id": setl_id, "setl_time": setl_time, **base, **amounts}
+    setl["refd_setl_flag"] = np.full(nv, "0", object)
+    setl["init_setl_id"] = np.full(nv, None, object)
     ref = np.flatnonzero(v["refund"].to_numpy())
     dup = np.flatnonzero(v["dup_setl"].to_numpy())
     ref_ids = np.full(nv, None, object)
@@ -200,25 +221,24 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
         delay = np.where(fixed >= 0, fixed, delay)
     ref_time = setl_time[ref] + delay * NS_MIN
     dup_time = setl_time[dup] + rng.integers(24 * 60, 3 * 24 * 60, len(dup)) * NS_MIN
-    extra = []
+    parts = [setl]
     if len(ref):
         ref_ids[ref] = ids.take("setl", len(ref))
-        r = setl.iloc[ref].copy()
+        r = _take(setl, ref)
         for k in amounts:
             r[k] = -r[k]
         r["init_setl_id"] = r["setl_id"]
         r["setl_id"] = ref_ids[ref]
         r["setl_time"] = ref_time
-        r["refd_setl_flag"] = "1"
-        extra.append(r)
+        r["refd_setl_flag"] = np.full(len(ref), "1", object)
+        parts.append(r)
     if len(dup):
         dup_ids[dup] = ids.take("setl", len(dup))
-        d = setl.iloc[dup].copy()
+        d = _take(setl, dup)
         d["setl_id"] = dup_ids[dup]
         d["setl_time"] = dup_time
-        extra.append(d)
-    if extra:
-        setl = pd.concat([setl, *extra], ignore_index=True)
+        parts.append(d)
+    setl = _cat(parts)
     for k in amounts:
         setl[k] = setl[k] / 100.0
 
@@ -269,15 +289,15 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
         "drug_trac_codg": trac,
         "vali_flag": "1",
     }
-    fees = pd.DataFrame(fee_cols)
+    fees: Cols = fee_cols
     money = ["det_item_fee_sumamt", "fulamt_ownpay_amt", "overlmt_amt", "preselfpay_amt", "inscp_scp_amt"]
     moves_idx = [np.arange(n)]
     moves_sign = [np.ones(n)]
-    moves_time = [fees["fee_ocur_time"].to_numpy()]
-    extra = []
+    moves_time = [fees["fee_ocur_time"]]
+    parts = [fees]
     if len(ref):
         pos = np.flatnonzero(np.isin(lv_, ref))
-        r = fees.iloc[pos].copy()
+        r = _take(fees, pos)
         r["init_feedetl_sn"] = r["feedetl_sn"]
         r["feedetl_sn"] = ids.take("fee", len(pos))
         r["setl_id"] = ref_ids[lv_[pos]]
@@ -287,23 +307,24 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
         r["cnt"] = -r["cnt"]
         for k in money:
             r[k] = -r[k]
-        extra.append(r)
+        parts.append(r)
         moves_idx.append(pos)
         moves_sign.append(-np.ones(len(pos)))
         moves_time.append(rt[lv_[pos]])
     if len(dup):
         pos = np.flatnonzero(np.isin(lv_, dup))
-        d = fees.iloc[pos].copy()
+        d = _take(fees, pos)
         d["feedetl_sn"] = ids.take("fee", len(pos))
         d["setl_id"] = dup_ids[lv_[pos]]
+        trac_d = d["drug_trac_codg"].copy()
         if is_drug[pos].any():
-            d.loc[is_drug[pos], "drug_trac_codg"] = ids.take("trac", int(is_drug[pos].sum()))
-        extra.append(d)
+            trac_d[is_drug[pos]] = ids.take("trac", int(is_drug[pos].sum()))
+        d["drug_trac_codg"] = trac_d
+        parts.append(d)
         moves_idx.append(pos)
         moves_sign.append(np.ones(len(pos)))
-        moves_time.append(fees["fee_ocur_time"].to_numpy()[pos])
-    if extra:
-        fees = pd.concat([fees, *extra], ignore_index=True)
+        moves_time.append(fees["fee_ocur_time"][pos])
+    fees = _cat(parts)
     for k in money:
         fees[k] = fees[k] / 100.0
     mi = np.concatenate(moves_idx)
@@ -319,8 +340,8 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
 
     # ---- visits, diagnoses, operations -----------------------------------------------------------
     ip = np.isin(kind, INPATIENT_KINDS)
-    mdtrt = pd.DataFrame(
-        {
+    mdtrt: Cols = dict(
+        **{
             "mdtrt_id": mdtrt_id,
             "psn_no": psn_no,
             "fixmedins_code": inst_code,
@@ -345,32 +366,27 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
     has1 = pd.notna(v["diag1"]).to_numpy()
     has2 = pd.notna(v["diag2"]).to_numpy()
     begn = v["begn"].to_numpy().astype("datetime64[s]")
-    diag = pd.concat(
+    diag = _cat(
         [
-            pd.DataFrame(
-                {
-                    "mdtrt_id": mdtrt_id[has1],
-                    "diag_srt_no": 1,
-                    "diag_type": "1",
-                    "diag_code": v["diag1"].to_numpy()[has1],
-                    "diag_name": v["diag1_name"].to_numpy()[has1],
-                    "maindiag_flag": "1",
-                    "diag_time": begn[has1],
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "mdtrt_id": mdtrt_id[has2],
-                    "diag_srt_no": 2,
-                    "diag_type": "1",
-                    "diag_code": v["diag2"].to_numpy()[has2],
-                    "diag_name": v["diag2_name"].to_numpy()[has2],
-                    "maindiag_flag": "0",
-                    "diag_time": begn[has2],
-                }
-            ),
-        ],
-        ignore_index=True,
+            {
+                "mdtrt_id": mdtrt_id[has1],
+                "diag_srt_no": 1,
+                "diag_type": "1",
+                "diag_code": v["diag1"].to_numpy()[has1],
+                "diag_name": v["diag1_name"].to_numpy()[has1],
+                "maindiag_flag": "1",
+                "diag_time": begn[has1],
+            },
+            {
+                "mdtrt_id": mdtrt_id[has2],
+                "diag_srt_no": 2,
+                "diag_type": "1",
+                "diag_code": v["diag2"].to_numpy()[has2],
+                "diag_name": v["diag2_name"].to_numpy()[has2],
+                "maindiag_flag": "0",
+                "diag_time": begn[has2],
+            },
+        ]
     )
     oprn_rows = []
     for col, srt in (("oprn", 1), ("oprn2", 2)):
@@ -386,8 +402,8 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
                 "timedelta64[D]"
             )
             oprn_rows.append(
-                pd.DataFrame(
-                    {
+                dict(
+                    **{
                         "mdtrt_id": mdtrt_id[has],
                         "oprn_srt_no": srt,
                         "oprn_oprt_type": "1" if srt == 1 else "2",
@@ -399,7 +415,7 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
                     }
                 )
             )
-    oprn = pd.concat(oprn_rows, ignore_index=True) if oprn_rows else pd.DataFrame(columns=["mdtrt_id"])
+    oprn = _cat(oprn_rows) if oprn_rows else {"mdtrt_id": np.zeros(0, object)}
     return Assembled(
         tables={"mdtrt_d": mdtrt, "diag_d": diag, "oprn_d": oprn, "setl_d": setl, "fee_list_d": fees},
         visit_mdtrt=mdtrt_id,

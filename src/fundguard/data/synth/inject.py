@@ -795,7 +795,8 @@ class Injector:
         inst_code = ctx.region.institutions["fixmedins_code"].to_numpy()
         prac_code = ctx.region.practitioners["prac_code"].to_numpy()
         psn_no = ctx.region.persons["psn_no"].to_numpy()
-        setl = a.tables["setl_d"].set_index("setl_id")
+        st = a.tables["setl_d"]
+        setl = pd.DataFrame({k: st[k] for k in ("setl_id", "fund_pay_sumamt", "inscp_scp_amt")}).set_index("setl_id")
         rows = []
         for n, lab in enumerate(self.labels):
             sc = SCENARIOS_BY_ID[lab.scenario]

@@ -49,12 +49,23 @@ class Knowledge:
 
     def icd10_codes(self, prefix: str, limit: int = 12) -> list[tuple[str, str]]:
         """Codes under a category, shortest (the category itself) first; '+' dagger codes excluded."""
-        hits = [(c, n) for c, n in self.icd10.items() if c.startswith(prefix) and "+" not in c and "*" not in c]
+        hits = [
+            (c, n)
+            for c, n in self._by_cat.get(prefix[:3], ())
+            if c.startswith(prefix) and "+" not in c and "*" not in c
+        ]
         hits.sort(key=lambda cn: (len(cn[0]), cn[0]))
         return hits[:limit]
 
-    def icd9_code(self, code: str) -> tuple[str, str]:
-        return code, self.icd9[code]
+    @property
+    def _by_cat(self) -> dict[str, list[tuple[str, str]]]:
+        idx = self.__dict__.get("_cat_index")
+        if idx is None:
+            idx = {}
+            for c, n in self.icd10.items():
+                idx.setdefault(c[:3], []).append((c, n))
+            object.__setattr__(self, "_cat_index", idx)
+        return idx
 
 
 @lru_cache(maxsize=1)

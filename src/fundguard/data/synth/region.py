@@ -276,26 +276,30 @@ def contributions(region: Region) -> pd.DataFrame:
     """Monthly 征缴 records per employer: headcount and wage base of its in-service staff alive that month."""
     p = region.persons
     staff = p[p["emp"] >= 0]
-    rows = []
-    months = pd.period_range(pd.Timestamp(region.start), periods=region.months, freq="M")
+    emp = staff["emp"].to_numpy()
+    wage = staff["wage"].to_numpy()
+    die = staff["die_date"].to_numpy()
+    n_emp = len(region.employers)
     emp_nos = region.employers["emp_no"].to_numpy()
-    for m in months:
-        month_start = m.start_time
-        alive = staff[staff["die_date"].isna() | (staff["die_date"] >= month_start)]
-        g = alive.groupby("emp").agg(cnt=("wage", "size"), base=("wage", "sum"))
-        for emp, row in g.iterrows():
-            base = round(float(row["base"]), 2)
-            for insutype, unit_rate, psn_rate in (("310", 0.08, 0.02), ("510", 0.008, 0.0), ("610", 0.005, 0.0)):
-                rows.append(
+    parts = []
+    for m in pd.period_range(pd.Timestamp(region.start), periods=region.months, freq="M"):
+        alive = np.isnat(die) | (die >= np.datetime64(m.start_time))
+        cnt = np.bincount(emp[alive], minlength=n_emp)
+        base = np.round(np.bincount(emp[alive], weights=wage[alive], minlength=n_emp), 2)
+        has = np.flatnonzero(cnt > 0)
+        for insutype, unit_rate, psn_rate in (("310", 0.08, 0.02), ("510", 0.008, 0.0), ("610", 0.005, 0.0)):
+            parts.append(
+                pd.DataFrame(
                     {
-                        "emp_no": emp_nos[emp],
+                        "emp_no": emp_nos[has],
                         "clct_ym": str(m),
                         "insutype": insutype,
-                        "psn_cnt": int(row["cnt"]),
-                        "wage_base_sumamt": base,
-                        "emp_clct_amt": round(base * unit_rate, 2),
-                        "psn_clct_amt": round(base * psn_rate, 2),
+                        "psn_cnt": cnt[has],
+                        "wage_base_sumamt": base[has],
+                        "emp_clct_amt": np.round(base[has] * unit_rate, 2),
+                        "psn_clct_amt": np.round(base[has] * psn_rate, 2),
                         "clct_date": (m.end_time + pd.Timedelta(days=15)).date(),
                     }
                 )
-    return pd.DataFrame(rows)
+            )
+    return pd.concat(parts, ignore_index=True).sort_values(["emp_no", "clct_ym", "insutype"], ignore_index=True)

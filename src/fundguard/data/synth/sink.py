@@ -58,9 +58,10 @@ def _column(values, typ: pa.DataType, n: int) -> pa.Array:
     return pa.array(arr, typ, from_pandas=True)
 
 
-def to_arrow(table: Table, df: pd.DataFrame) -> pa.Table:
+def to_arrow(table: Table, df) -> pa.Table:
+    """df: a DataFrame or a dict of numpy arrays / scalars."""
     schema = arrow_schema(table)
-    n = len(df)
+    n = len(df) if isinstance(df, pd.DataFrame) else next(len(v) for v in df.values() if isinstance(v, np.ndarray))
     cols = [_column(df.get(f.name), f.type, n) for f in schema]
     return pa.Table.from_arrays(cols, schema=schema)
 
@@ -74,7 +75,7 @@ class Sink:
         self.rows = 0
         self._w: pq.ParquetWriter | pacsv.CSVWriter | None = None
 
-    def write(self, df: pd.DataFrame) -> None:
+    def write(self, df) -> None:
         t = to_arrow(self.table, df)
         if self._w is None:
             if self.fmt == "parquet":
