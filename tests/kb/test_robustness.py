@@ -46,3 +46,24 @@ def test_one_sheet_drug_batch_with_codes(tmp_path):
     assert set(df.limit_value) == {"女", "男"}
     # no code anywhere: kept by name (a site's name→code map links it), not dropped
     assert df[df.med_list_codg.isna()].item_name.tolist() == ["某未编码药"]
+
+
+def test_two_cell_title_row_is_not_taken_for_the_header(tmp_path):
+    f = tmp_path / "t.xlsx"
+    wb = xlsxwriter.Workbook(f)
+    ws = wb.add_worksheet("Sheet1")
+    ws.write_row(0, 0, ["某省医疗服务项目限定性别知识点", "2025年版"])
+    ws.write_row(1, 0, ["项目名称", "项目说明", "国标代码", "限定类型", "限定性别"])
+    ws.write_row(2, 0, ["某妇科检查", "", "009904000010000", "限定性别对象", "女"])
+    wb.close()
+    df = read_points(f)
+    assert df[["kp_type", "med_list_codg", "limit_value", "source_row"]].values.tolist() == [
+        ["item_gender", "009904000010000", "女", 1]
+    ]
+
+
+def test_gbk_code_list(tmp_path):
+    f = tmp_path / "icd10_local.dat"
+    f.write_bytes("A00.000 霍乱\nA01.000 伤寒\n".encode("gbk"))
+    df = read_points(f)
+    assert set(df.kp_type) == {"icd10"} and df.item_name.tolist() == ["霍乱", "伤寒"]

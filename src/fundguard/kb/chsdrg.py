@@ -22,7 +22,11 @@ _STEM_LAYOUT = {"CC": "drg_cc", "MCC": "drg_mcc", "CCE": "drg_cce"}
 
 
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
-    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", errors="replace")  # regional code lists are often GBK
     return [(i, ln.split(None, 1)) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
 
 

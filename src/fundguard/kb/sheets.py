@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
@@ -34,7 +34,6 @@ class Sheet:
     header: list[str]
     rows: list[tuple[int, tuple]]  # (data row number, 1-based after the header; cells)
     name: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -48,12 +47,19 @@ class Sheet:
         return None
 
 
+# Words that appear in the header of every knowledge layout; a title row ("某省…规则库", "2025年") has none.
+_HEADER_WORDS = re.compile(r"名称|通用名|编码|代码|编号|限定|频度|频次|数量|备注|说明|kp_type")
+
+
 def _header_index(rows: list[tuple], max_scan: int = 10) -> int | None:
+    candidates = []
     for i, r in enumerate(rows[:max_scan]):
-        texts = [clean(c) for c in r if clean(c)]
+        texts = [t for t in (clean(c) for c in r) if t]
         if len(texts) >= 2 and all(not re.fullmatch(r"[\d.]+", t) for t in texts):
-            return i
-    return None
+            if sum(bool(_HEADER_WORDS.search(t)) for t in texts) >= 2:
+                return i
+            candidates.append(i)
+    return candidates[0] if candidates else None
 
 
 def read_workbook(path: Path) -> list[Sheet]:
@@ -63,7 +69,6 @@ def read_workbook(path: Path) -> list[Sheet]:
     try:
         for ws in wb.worksheets:
             rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
-            rows = [r for r in rows]
             hi = _header_index(rows)
             if hi is None:
                 continue
