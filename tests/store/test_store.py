@@ -178,3 +178,21 @@ def test_cli_oplog_verify_exit_code(store):
     bad = runner.invoke(app, ["oplog", "verify", "--store-url", store.url, "--json"])
     assert bad.exit_code == 1
     assert f'"broken_id": {first}' in bad.output
+
+
+def test_oplog_concurrent_appends_keep_one_chain(store):
+    import threading
+
+    def work(n: int) -> None:
+        for i in range(10):
+            with store.session() as s:
+                oplog.append(s, "export", username=f"w{n}", detail={"i": i})
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with store.session() as s:
+        res = oplog.verify(s)
+    assert res.ok and res.rows == 40

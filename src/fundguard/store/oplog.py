@@ -55,7 +55,10 @@ def _lock_chain(session: Session) -> None:
     """Serialise appends so two writers never chain onto the same previous row."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(727001)"))
-    # SQLite: the write transaction itself is exclusive.
+    else:
+        # SQLite: a write statement (matching no row) takes the database's write lock now, before the last
+        # hash is read; a concurrent appender waits (busy_timeout) instead of chaining onto a stale hash.
+        session.execute(text("UPDATE oplog SET id = id WHERE 0 = 1"))
 
 
 def append(
