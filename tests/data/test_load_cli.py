@@ -101,3 +101,11 @@ def test_bad_report_extension_fails_before_loading(tmp_path: Path):
     r = runner.invoke(app, ["load", str(FIXTURES / "month1"), "-w", str(db), "--report", str(tmp_path / "r.txt")])
     assert r.exit_code != 0 and isinstance(r.exception, FundguardError)
     assert not db.exists()
+
+
+def test_missing_folder_is_one_clear_problem(tmp_path: Path):
+    r = runner.invoke(app, ["load", str(tmp_path / "nope"), "-w", str(tmp_path / "wh.duckdb"), "--json"])
+    assert r.exit_code == 1
+    body = json.loads(r.stdout)
+    assert body["total"] == 1 and "数据目录不存在" in body["problems"][0]["reason_zh"]
+    assert not (tmp_path / "wh.duckdb").exists() or _checksums(tmp_path / "wh.duckdb") == {}

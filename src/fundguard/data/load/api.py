@@ -90,6 +90,8 @@ def _load(
     warnings, infos = list(found.warnings), list(found.infos)
     for p in found.problems:
         out.one("file", p)
+    if not folder.is_dir():
+        raise out.error(warnings, infos)
     for name in REQUIRED_TABLES:
         if name not in found.files and row_count(con, name) == 0:
             t = schema.table(name)
