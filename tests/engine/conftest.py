@@ -110,3 +110,17 @@ def tiny_warehouse(tmp_path):
     path = tmp_path / "wh.duckdb"
     build_warehouse(path, tiny_tables())
     return path
+
+
+@pytest.fixture
+def exemplar_library(tmp_path):
+    """The four exemplar rules in their own root, so the library version is stable within a test."""
+    import shutil
+
+    from fundguard.engine.library import RULES_DIR, load_library
+
+    root = tmp_path / "rules"
+    for folder in RULES_DIR.iterdir():
+        if folder.name.split("_")[0] in EXEMPLARS:
+            shutil.copytree(folder, root / folder.name)
+    return load_library(root)

@@ -82,8 +82,9 @@ def findings_sql(
         return sql_string(text, spark)
 
     static = static_evidence(rule, bound, library_version)
+    vc = "STRING" if spark else "VARCHAR"
     evidence = f"concat({_q(static[:-1] + ',')}, substr({dyn}, 2))"
-    keys = ", ".join(f"coalesce(CAST(r.{c} AS VARCHAR), '')" for c in KEY_COLUMNS)
+    keys = ", ".join(f"coalesce(CAST(r.{c} AS {vc}), '')" for c in KEY_COLUMNS)
     finding_id = f"md5(concat_ws('|', {_q(rule.code)}, {keys}, coalesce({ts}, '')))"
     legal = "；".join(rule.legal_basis)
     body = f"""
@@ -94,19 +95,19 @@ SELECT
   {_q(rule.name)} AS rule_name,
   {_q(rule.result_type)} AS result_type,
   {_q(rule.severity)} AS severity,
-  CAST(NULL AS VARCHAR) AS level,
+  CAST(NULL AS {vc}) AS level,
   {_q(rule.object_type)} AS object_type,
-  CAST(r.setl_id AS VARCHAR) AS setl_id,
-  CAST(r.mdtrt_id AS VARCHAR) AS mdtrt_id,
-  CAST(r.feedetl_sn AS VARCHAR) AS feedetl_sn,
-  CAST(r.psn_no AS VARCHAR) AS psn_no,
-  CAST(r.fixmedins_code AS VARCHAR) AS fixmedins_code,
-  CAST(r.bilg_dr_codg AS VARCHAR) AS bilg_dr_codg,
+  CAST(r.setl_id AS {vc}) AS setl_id,
+  CAST(r.mdtrt_id AS {vc}) AS mdtrt_id,
+  CAST(r.feedetl_sn AS {vc}) AS feedetl_sn,
+  CAST(r.psn_no AS {vc}) AS psn_no,
+  CAST(r.fixmedins_code AS {vc}) AS fixmedins_code,
+  CAST(r.bilg_dr_codg AS {vc}) AS bilg_dr_codg,
   m.admdvs AS admdvs,
-  CAST(r.med_list_codg AS VARCHAR) AS med_list_codg,
+  CAST(r.med_list_codg AS {vc}) AS med_list_codg,
   CAST(r.occur_time AS TIMESTAMP) AS occur_time,
   CAST(coalesce(r.violation_amount, 0) AS DECIMAL(16,2)) AS violation_amount,
-  CAST(r.message AS VARCHAR) AS message,
+  CAST(r.message AS {vc}) AS message,
   {evidence} AS evidence,
   {_q(legal)} AS legal_basis,
   {_q(rule.stage)} AS stage,
@@ -114,12 +115,12 @@ SELECT
   TIMESTAMP '{detected_at}' AS detected_at
 FROM ({query}) r
 LEFT JOIN (SELECT fixmedins_code, min(admdvs) AS admdvs FROM {medins_view} GROUP BY fixmedins_code) m
-  ON CAST(r.fixmedins_code AS VARCHAR) = m.fixmedins_code
+  ON CAST(r.fixmedins_code AS {vc}) = m.fixmedins_code
 LEFT JOIN (
   SELECT kp_id, min(source) AS source, min(source_file) AS source_file, min(source_row) AS source_row,
          min(batch) AS batch, min(item_name) AS item_name, min(limit_value) AS limit_value
   FROM {kb_view} GROUP BY kp_id
-) k ON CAST(r.kp_id AS VARCHAR) = k.kp_id"""
+) k ON CAST(r.kp_id AS {vc}) = k.kp_id"""
     cols = ", ".join(FINDING_COLUMNS)
     # Two output rows with the same keys are one finding: keep the larger amount (deterministically).
     return f"""SELECT {cols} FROM (
