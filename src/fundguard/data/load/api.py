@@ -58,11 +58,31 @@ def load_dir(
     """
     started = time.perf_counter()
     folder = Path(path)
+    created: list[Path] = []  # a warehouse file this call creates is removed again if the load fails
+    try:
+        return _open_and_load(con_or_warehouse, folder, max_per_check, on_progress, started, created)
+    except BaseException:
+        for p in created:  # the connection is closed by now
+            for f in (p, p.with_name(p.name + ".wal")):
+                f.unlink(missing_ok=True)
+        raise
+
+
+def _open_and_load(
+    con_or_warehouse: duckdb.DuckDBPyConnection | str | Path | None,
+    folder: Path,
+    max_per_check: int,
+    on_progress: ProgressFn | None,
+    started: float,
+    created: list[Path],
+) -> LoadResult:
     with ExitStack() as stack:
         if isinstance(con_or_warehouse, duckdb.DuckDBPyConnection):
             con, target = con_or_warehouse, "(connection)"
         else:
             p = warehouse.resolve_path(con_or_warehouse)
+            if not p.exists():
+                created.append(p)
             con = stack.enter_context(warehouse.session(p))
             target = str(p)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
