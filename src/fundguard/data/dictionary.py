@@ -22,6 +22,12 @@ TYPE_ZH = {
     "ratio": "比例",
     "json": "JSON",
 }
+AMOUNT_RULES = {
+    "setl_d": "`medfee_sumamt = fund_pay_sumamt + psn_part_amt (+ hosp_part_amt)`；"
+    "`psn_part_amt = acct_pay + psn_cash_pay`；`fund_pay_sumamt = Σ 各项基金支出`；"
+    "有效结算的 `medfee_sumamt = Σ 其有效费用明细 det_item_fee_sumamt`",
+    "fee_list_d": "`det_item_fee_sumamt ≈ cnt × pric`（另有相对容差 1e-4）",
+}
 KIND_ZH = {"claims": "结算明细数据", "reference": "参考/主数据", "output": "平台输出"}
 
 
@@ -112,10 +118,12 @@ def _table_md(t: schema.Table) -> list[str]:
         f"- 主键：{', '.join(f'`{k}`' for k in t.primary_key)}",
     ]
     if t.time_column:
-        lines.append(f"- 时间列（增量加载与日期筛选）：`{t.time_column}`")
+        lines.append(f"- 时间列（事件时间，用于按期间筛选）：`{t.time_column}`")
     if t.kind != "output":
         need = "必需（仓库中尚无此表时）" if t.name in REQUIRED_TABLES else "可选"
         lines.append(f"- 加载文件：`{t.name}.csv` / `.parquet`{' / `.xlsx`' if t.kind == 'reference' else ''}，{need}")
+    if t.name in AMOUNT_RULES:
+        lines.append(f"- 加载时校验的金额关系（容差 0.01 元，详见 [loading.md](loading.md)）：{AMOUNT_RULES[t.name]}")
     lines += [
         "",
         "| 字段 | 中文名 | 类型 | 必填 | 代码表 | 格式 | 引用 | 说明 |",
