@@ -11,7 +11,7 @@ import pytest
 from fundguard.kb import remarks
 from fundguard.kb.importers import read_file, read_points
 
-from .conftest import NRDL, REF
+from .conftest import FIXTURES, NRDL, REF
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,8 @@ def test_names_link_to_codes_through_liangku(nrdl):
     assert 150 < n_linked < n_unlinked and unlinked.item_name.notna().all()
 
 
-def test_site_name_map_links(tmp_path):
-    r = read_file(NRDL, name_codes={"复方硼砂": ["XA01AXF999X001010100001"]})
-    row = r.points[(r.points.item_name == "复方硼砂") & (r.points.kp_type == "drug_class")]
-    assert list(row.med_list_codg) == ["XA01AXF999X001010100001"]
+def test_site_name_map_links():
+    r = read_file(FIXTURES / "unseen_nrdl_layout.xlsx", name_codes={"测试降糖片": ["XA99ZZK010A001010100001"]})
+    row = r.points[(r.points.item_name == "测试降糖片") & (r.points.kp_type == "drug_class")]
+    assert list(row.med_list_codg) == ["XA99ZZK010A001010100001"]
+    assert r.points[r.points.item_name == "测试儿童口服液"].med_list_codg.isna().all()

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from fundguard.cli.main import app
@@ -41,6 +42,7 @@ def test_renamed_file_keeps_its_own_points(con, tmp_path):
     assert files == {src.name: 3, copy.name: 3}
 
 
+@pytest.mark.slow
 def test_builtin(builtin_db):
     con = duckdb.connect(str(builtin_db), read_only=True)
     s = store.summary(con)
