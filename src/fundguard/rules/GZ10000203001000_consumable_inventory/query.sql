@@ -7,7 +7,15 @@ WITH reporting AS (
     SELECT DISTINCT fixmedins_code
     FROM inventory
 ),
-sold AS (
+refunds AS (
+    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
+    FROM fee
+    WHERE cnt < 0 AND init_feedetl_sn IS NOT NULL
+    GROUP BY init_feedetl_sn
+),
+-- a line counts net of the refunds that reverse it (a sale refunded an hour later never left the shelf);
+-- refund lines not linked to their original line still reduce the running quantity
+netted AS (
     SELECT
         f.feedetl_sn,
         f.setl_id,
@@ -18,17 +26,26 @@ sold AS (
         f.med_list_codg,
         f.hilist_name,
         f.fee_ocur_time,
-        f.cnt,
-        f.amt,
-        last_day(f.fee_date) AS month_end,
-        sum(f.cnt) OVER (
-            PARTITION BY f.fixmedins_code, f.med_list_codg
-            ORDER BY f.fee_ocur_time, f.feedetl_sn
+        f.fee_date,
+        f.cnt + coalesce(r.refund_cnt, 0) AS cnt,
+        f.amt + coalesce(r.refund_amt, 0) AS amt
+    FROM fee f
+    JOIN reporting rp ON rp.fixmedins_code = f.fixmedins_code
+    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.list_type IN ${list_types}
+        AND f.fee_ocur_time IS NOT NULL
+        AND (f.cnt > 0 OR coalesce(f.init_feedetl_sn, '') = '')
+),
+sold AS (
+    SELECT
+        n.*,
+        last_day(n.fee_date) AS month_end,
+        sum(n.cnt) OVER (
+            PARTITION BY n.fixmedins_code, n.med_list_codg
+            ORDER BY n.fee_ocur_time, n.feedetl_sn
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS run_end
-    FROM fee f
-    JOIN reporting r ON r.fixmedins_code = f.fixmedins_code
-    WHERE f.list_type IN ${list_types} AND f.fee_ocur_time IS NOT NULL
+    FROM netted n
 ),
 months AS (
     SELECT DISTINCT fixmedins_code, med_list_codg, month_end
