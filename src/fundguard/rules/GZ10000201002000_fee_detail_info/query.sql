@@ -18,7 +18,8 @@ WITH checked AS (
         f.det_item_fee_sumamt,
         f.inscp_scp_amt,
         f.det_item_fee_sumamt - CAST(f.cnt * f.pric AS DECIMAL(16, 2)) AS sum_diff,
-        coalesce(f.inscp_scp_amt, 0) - f.det_item_fee_sumamt AS inscp_diff,
+        -- refund lines carry negative amounts: compare magnitudes
+        abs(coalesce(f.inscp_scp_amt, 0)) - abs(f.det_item_fee_sumamt) AS inscp_diff,
         CASE WHEN m.mdtrt_id IS NULL THEN 1 ELSE 0 END AS no_visit,
         CASE WHEN m.mdtrt_id IS NOT NULL AND (m.psn_no <> f.psn_no OR m.fixmedins_code <> f.fixmedins_code)
             THEN 1 ELSE 0 END AS visit_mismatch,
