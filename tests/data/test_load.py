@@ -369,3 +369,30 @@ def test_trailing_delimiter_column_is_ignored_but_unnamed_data_is_not(tmp_path: 
     with pytest.raises(LoadValidationFailed) as info:
         load_dir(data, tmp_path / "wh2.duckdb")
     assert "没有列名，但有数据" in info.value.problems[0].zh()
+
+
+def test_warehouse_held_by_another_process_is_a_clear_error(db: Path):
+    import subprocess
+    import sys
+
+    from fundguard.errors import FundguardError
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(db)!r}); print('ok', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(FundguardError) as info:
+            load_dir(MONTH2, db)
+        assert "无法打开数据仓库" in info.value.zh
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert db.exists()  # an existing warehouse is never removed

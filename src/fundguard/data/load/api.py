@@ -22,7 +22,7 @@ from fundguard.data.load.read import read_raw
 from fundguard.data.load.result import DEFAULT_MAX_PER_CHECK, Collector, LoadResult
 from fundguard.data.load.tables import row_count
 from fundguard.data.load.write import write
-from fundguard.errors import Problem
+from fundguard.errors import FundguardError, Problem
 
 # Progress callback: (description, steps done, steps total).
 ProgressFn = Callable[[str, int, int], None]
@@ -83,7 +83,13 @@ def _open_and_load(
             p = warehouse.resolve_path(con_or_warehouse)
             if not p.exists():
                 created.append(p)
-            con = stack.enter_context(warehouse.session(p))
+            try:
+                con = stack.enter_context(warehouse.session(p))
+            except duckdb.IOException as err:
+                raise FundguardError(
+                    f"无法打开数据仓库 {p}（可能正被其他程序占用，如正在运行的 Web 服务）：{err}",
+                    f"cannot open the warehouse {p} (another process may hold it, e.g. the web app): {err}",
+                ) from err
             target = str(p)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         # DuckDB's own progress bar would write into our stdout (and into --json output): ours is on stderr.
