@@ -1,5 +1,5 @@
 -- 医疗服务项目限适应症: a 医疗服务项目 whose payment is limited to indications that map to ICD-10 prefixes
--- (kb related_codg), billed on a visit none of whose diagnoses (diag_d, or the discharge main diagnosis) falls
+-- (kb related_codg; the point names the code, or a code prefix for a class), billed on a visit none of whose diagnoses (diag_d, or the discharge main diagnosis) falls
 -- under any mapped prefix. Visits without any diagnosis are not judged (the restriction cannot be checked).
 WITH refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
@@ -16,11 +16,11 @@ line AS (
       AND f.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 ind AS (
-    SELECT kp_id, med_list_codg, related_codg, related_name, description, begndate, enddate, admdvs
+    SELECT kp_id, med_list_codg, code_prefix, related_codg, related_name, description, begndate, enddate, admdvs
     FROM kb
     WHERE kp_type = 'item_indication'
       AND related_codg IS NOT NULL
-      AND med_list_codg IS NOT NULL
+      AND (med_list_codg IS NOT NULL OR code_prefix IS NOT NULL)
 ),
 restricted AS (
     SELECT
@@ -33,7 +33,8 @@ restricted AS (
     FROM line l
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
     JOIN ind i
-        ON i.med_list_codg = l.med_list_codg
+        ON (i.med_list_codg = l.med_list_codg
+            OR (i.med_list_codg IS NULL AND substr(l.med_list_codg, 1, length(i.code_prefix)) = i.code_prefix))
         AND (i.begndate IS NULL OR i.begndate <= l.fee_date)
         AND (i.enddate IS NULL OR l.fee_date <= i.enddate)
         AND (coalesce(i.admdvs, '') = '' OR i.admdvs = m.admdvs
