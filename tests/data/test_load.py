@@ -191,6 +191,11 @@ BAD = [
         "fee_list_d.csv", 2, "cnt", "无法识别为数量", "not a quantity", "type",
     ),
     (
+        "fractional_integer",
+        lambda d: replace_in(d / "diag_d.csv", "MD202401002,2,", "MD202401002,2.5,"),
+        "diag_d.csv", 3, "diag_srt_no", "无法识别为整数", "not an integer", "type",
+    ),
+    (
         "bad_date",
         lambda d: replace_in(d / "psn_info.csv", "1960-04-12", "1960-13-12"),
         "psn_info.csv", 1, "brdy", "无法识别为日期", "not a date", "type",

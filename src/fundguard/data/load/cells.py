@@ -33,6 +33,15 @@ def first_problems(con: duckdb.DuckDBPyConnection, out: Collector, check: str, q
         out.add(check, int(rows[0][0]), [make(*r[1:]) for r in rows])
 
 
+def bad_value(col: schema.Column, expr: str) -> str:
+    """SQL true when text `expr` is not a value of the column's type."""
+    cond = f"TRY_CAST({expr} AS {col.sql_type}) IS NULL"
+    if col.type in ("int", "bigint"):
+        # DuckDB would round '3.5' to 4: a count or sort number with a fraction is wrong data, not a rounding case.
+        cond += f" OR NOT regexp_full_match({expr}, '[+-]?[0-9]+([.]0*)?')"
+    return cond
+
+
 def code_condition(col: schema.Column, expr: str) -> str:
     """SQL that is true when `expr` is a valid value of the column's code table."""
     ct = codes.valid_codes_for(col.codes)
@@ -64,8 +73,7 @@ def check_cells(con: duckdb.DuckDBPyConnection, raw: RawTable, out: Collector) -
                 con,
                 out,
                 "type",
-                f"SELECT rowid + 1 AS _row, {q} FROM {name} "
-                f"WHERE {q} IS NOT NULL AND TRY_CAST({q} AS {col.sql_type}) IS NULL",
+                f"SELECT rowid + 1 AS _row, {q} FROM {name} WHERE {q} IS NOT NULL AND ({bad_value(col, q)})",
                 lambda row, v, col=col, zh=zh, en=en: Problem(
                     file, f"无法识别为{zh}", f"not {en}", row=row, field=col.name, value=v
                 ),
