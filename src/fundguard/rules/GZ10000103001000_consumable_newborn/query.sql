@@ -26,7 +26,14 @@ hit AS (
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
     JOIN psn p ON p.psn_no = l.psn_no
     JOIN kb k
-        ON k.med_list_codg = l.med_list_codg
+        ON (
+            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
+            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') <> ''
+                AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
+            -- consumables are often known by product name only (e.g. 人工晶体): match the catalogue name
+            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+                AND l.hilist_name LIKE '%' || k.item_name || '%')
+        )
         AND k.kp_type = 'consumable_age'
         AND k.limit_value = '新生儿'
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
@@ -34,6 +41,7 @@ hit AS (
         AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
             OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
             OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
+    WHERE l.list_type = '301' OR l.med_chrgitm_type = '08'
 )
 SELECT
     feedetl_sn,

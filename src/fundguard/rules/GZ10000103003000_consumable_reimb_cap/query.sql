@@ -23,12 +23,19 @@ capped AS (
         k.item_name,
         k.limit_num AS cap_amt,
         k.window_days,
-        coalesce(k.group_name, k.med_list_codg) AS cap_key,
+        coalesce(k.group_name, k.med_list_codg, k.code_prefix, k.item_name) AS cap_key,
         row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY CASE WHEN coalesce(k.admdvs, '') = '' THEN 1 ELSE 0 END, k.kp_id) AS kp_rank
     FROM line l
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
     JOIN kb k
-        ON k.med_list_codg = l.med_list_codg
+        ON (
+            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
+            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') <> ''
+                AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
+            -- consumables are often known by product name only (e.g. 人工晶体): match the catalogue name
+            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+                AND l.hilist_name LIKE '%' || k.item_name || '%')
+        )
         AND k.kp_type = 'item_reimb_cap'
         AND k.limit_num IS NOT NULL
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
