@@ -1,0 +1,167 @@
+"""`fundguard bench`: the full rule library over N generated fee lines, DuckDB (and Spark), vs pandas.
+
+Data: the synthetic region generator (realistic, with injected violations) up to SYNTH_MAX_LINES,
+beyond that the loader's plain bench generator (valid data written by DuckDB SQL in seconds).
+Tables are read straight from Parquet into the warehouse (loading is measured by `fundguard load`);
+knowledge = the built-in batches plus the region's kb/ files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from fundguard.engine import pandas_baseline
+from fundguard.engine.library import load_library
+from fundguard.engine.screen import ScreenOptions, screen
+from fundguard.engine.views import VIEW_TABLES
+
+SYNTH_MAX_LINES = 2_000_000
+RESULTS_DIR = Path("bench-results")
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def generate(folder: Path, n_lines: int, source: str) -> str:
+    if source == "auto":
+        source = "synth" if n_lines <= SYNTH_MAX_LINES else "plain"
+    if source == "synth":
+        from fundguard.data.synth import generate as synth
+
+        synth(folder, fee_lines=n_lines, fmt="parquet")
+    else:
+        from fundguard.data.load.benchdata import write_bench_region
+
+        write_bench_region(folder, n_lines, fmt="parquet")
+    return source
+
+
+def build_warehouse(folder: Path, path: Path) -> dict[str, int]:
+    from fundguard.kb.store import import_builtin, import_files
+
+    con = duckdb.connect(str(path))
+    rows = {}
+    try:
+        for table in set(VIEW_TABLES.values()) - {"kb_point"}:
+            f = folder / f"{table}.parquet"
+            if f.exists():
+                con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{f}')")
+                rows[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        import_builtin(con)
+        kb_dir = folder / "kb"
+        if kb_dir.is_dir():
+            files = sorted(p for p in kb_dir.iterdir() if p.is_file())
+            if files:
+                import_files(con, files)
+        rows["kb_point"] = con.execute("SELECT count(*) FROM kb_point").fetchone()[0]
+    finally:
+        con.close()
+    return rows
+
+
+def _per_rule(path: Path) -> dict[str, tuple[int, float]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            r[0]: (int(r[1]), float(r[2]))
+            for r in con.execute(
+                "SELECT rule_code, count(*), coalesce(sum(violation_amount), 0) FROM findings GROUP BY 1"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+
+
+def bench(n_lines: int, engine: str = "duckdb", source: str = "auto", workdir: Path | None = None,
+          with_pandas: bool = True) -> dict[str, Any]:
+    library = load_library()
+    with tempfile.TemporaryDirectory(prefix="fg-bench-", dir=workdir) as tmp:
+        tmp = Path(tmp)
+        t = time.perf_counter()
+        used = generate(tmp / "region", n_lines, source)
+        gen_s = time.perf_counter() - t
+        t = time.perf_counter()
+        wh = tmp / "bench.duckdb"
+        rows = build_warehouse(tmp / "region", wh)
+        build_s = time.perf_counter() - t
+        out: dict[str, Any] = {
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "fee_lines": rows.get("fee_list_d", 0),
+            "requested_lines": n_lines,
+            "data_source": used,
+            "rows": rows,
+            "rules": len(library.rules),
+            "library_version": library.version,
+            "cpu_count": os.cpu_count(),
+            "generate_seconds": round(gen_s, 1),
+            "warehouse_seconds": round(build_s, 1),
+        }
+        spark_wh = None
+        if engine in ("spark", "both"):
+            spark_wh = tmp / "bench-spark.duckdb"
+            shutil.copy(wh, spark_wh)
+        if engine in ("duckdb", "both"):
+            t = time.perf_counter()
+            res = screen(wh, ScreenOptions(full=True), library=library)
+            wall = time.perf_counter() - t
+            out["duckdb"] = {
+                "wall_seconds": round(wall, 2),
+                "lines_per_second": round(out["fee_lines"] / wall) if wall else None,
+                "findings": res.n_findings,
+                "amount": res.total_amount,
+                "peak_rss_mb": _peak_rss_mb(),
+                "slowest_rules": sorted(({"code": s.code, "seconds": s.seconds} for s in res.stats),
+                                        key=lambda r: -r["seconds"])[:10],
+                "rule_seconds": {s.code: s.seconds for s in res.stats},
+            }
+            if with_pandas:
+                con = duckdb.connect(str(wh), read_only=True)
+                try:
+                    pdres = pandas_baseline.run(con)
+                finally:
+                    con.close()
+                sql_s = sum(out["duckdb"]["rule_seconds"][c] for c in pandas_baseline.RULES)
+                per_rule = _per_rule(wh)
+                pdres["duckdb_seconds"] = round(sql_s, 3)
+                pdres["speedup"] = round(pdres["seconds"] / sql_s, 1) if sql_s else None
+                pdres["counts_match"] = all(
+                    per_rule.get(c, (0, 0))[0] == pdres["rules"][c]["findings"] for c in pandas_baseline.RULES
+                )
+                pdres["peak_rss_mb"] = _peak_rss_mb()
+                out["pandas"] = pdres
+        if spark_wh is not None:
+            t = time.perf_counter()
+            res = screen(spark_wh, ScreenOptions(full=True, engine="spark"), library=library)
+            wall = time.perf_counter() - t
+            out["spark"] = {
+                "wall_seconds": round(wall, 2),
+                "lines_per_second": round(out["fee_lines"] / wall) if wall else None,
+                "findings": res.n_findings,
+                "amount": res.total_amount,
+                "note": "includes Spark start-up and the Parquet export of the warehouse",
+            }
+            if engine == "both":
+                a, b = _per_rule(wh), _per_rule(spark_wh)
+                diff = {c: {"duckdb": a.get(c), "spark": b.get(c)} for c in set(a) | set(b) if a.get(c) != b.get(c)}
+                out["engines_agree"] = not diff
+                out["engine_differences"] = diff
+    return out
+
+
+def write_result(result: dict[str, Any], results_dir: Path = RESULTS_DIR) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = result["date"].replace(":", "").replace("-", "")[:15]
+    path = results_dir / f"bench-{result['fee_lines']}-{stamp}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
