@@ -17,6 +17,20 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_argon2():
+    """Cheaper argon2 parameters for the test run only (each hash records its own parameters, so verification
+    is unchanged); production keeps argon2-cffi's defaults."""
+    from argon2 import PasswordHasher
+
+    from fundguard.store import passwords
+
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = original
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request, tmp_path):
     if request.param == "sqlite":

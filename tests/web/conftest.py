@@ -212,6 +212,20 @@ def build_warehouse(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_argon2():
+    """Cheaper argon2 parameters for the test run only (each hash records its own parameters, so verification
+    is unchanged); production keeps argon2-cffi's defaults."""
+    from argon2 import PasswordHasher
+
+    from fundguard.store import passwords
+
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = original
+
+
 @pytest.fixture(scope="session")
 def warehouse_path(tmp_path_factory) -> Path:
     return build_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
