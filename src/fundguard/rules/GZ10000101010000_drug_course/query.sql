@@ -22,8 +22,9 @@ course AS (
         k.item_name,
         k.limit_num,
         -- the restriction text (limit_value, else the explanatory note) says whether it is a span
-        coalesce(k.limit_value, k.description, '') LIKE '%月%'
-            OR coalesce(k.limit_value, k.description, '') LIKE '%年%' AS is_span,
+        -- ("12个月", "一年"; not 年龄)
+        coalesce(k.limit_value, k.description, '') LIKE '%个月%' OR coalesce(k.limit_value, k.description, '') LIKE '%半年%' OR coalesce(k.limit_value, k.description, '') LIKE '%一年%' OR coalesce(k.limit_value, k.description, '') LIKE '%1年%'
+            OR coalesce(k.limit_value, k.description, '') LIKE '%两年%' OR coalesce(k.limit_value, k.description, '') LIKE '%2年%' AS is_span,
         -- one course per person and drug/item (all national codes of one generic name share it);
         -- a point limited per admission ("单次住院") counts each visit on its own
         coalesce(k.item_name, k.med_list_codg) AS course_key,
