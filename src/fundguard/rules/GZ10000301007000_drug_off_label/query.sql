@@ -19,7 +19,7 @@ vdiag AS (
     SELECT mdtrt_id, upper(dscg_maindiag_code) AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
 ),
 labelled AS (
-    SELECT l.feedetl_sn, l.mdtrt_id, k.kp_id, k.related_codg, coalesce(k.item_name, l.hilist_name, l.med_list_codg) AS drug_name
+    SELECT l.feedetl_sn, l.mdtrt_id, l.psn_no, l.fee_date, k.kp_id, k.related_codg, coalesce(k.item_name, l.hilist_name, l.med_list_codg) AS drug_name
     FROM lines l
     JOIN kb k ON k.kp_type = 'drug_label_indication'
         AND coalesce(k.related_codg, '') <> ''
@@ -33,10 +33,17 @@ labelled AS (
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
     WHERE l.net_amt > 0
 ),
+pdiag AS (
+    SELECT m.psn_no, v.mdtrt_id, m.begndate, v.diag_code FROM vdiag v JOIN mdtrt m ON m.mdtrt_id = v.mdtrt_id
+),
 covered AS (
+    -- an indication diagnosed on this visit, or on any visit of the person within history_days before
     SELECT DISTINCT b.feedetl_sn
     FROM labelled b
-    JOIN vdiag d ON d.mdtrt_id = b.mdtrt_id AND substr(d.diag_code, 1, length(b.related_codg)) = upper(b.related_codg)
+    JOIN pdiag d
+        ON d.psn_no = b.psn_no
+        AND (d.mdtrt_id = b.mdtrt_id OR (d.begndate <= b.fee_date AND date_diff('day', d.begndate, b.fee_date) <= ${history_days}))
+        AND substr(d.diag_code, 1, length(b.related_codg)) = upper(b.related_codg)
 ),
 visit_dx AS (
     SELECT mdtrt_id, count(*) AS n_dx, min(diag_code) AS a_dx FROM vdiag GROUP BY mdtrt_id

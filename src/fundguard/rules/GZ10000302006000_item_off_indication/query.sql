@@ -22,7 +22,7 @@ item_use AS (
     SELECT mdtrt_id, med_list_codg, sum(cnt) AS visit_cnt FROM lines WHERE net_amt > 0 GROUP BY mdtrt_id, med_list_codg
 ),
 indicated AS (
-    SELECT l.feedetl_sn, l.mdtrt_id, k.kp_id, k.related_codg, coalesce(k.item_name, l.hilist_name, l.med_list_codg) AS item
+    SELECT l.feedetl_sn, l.mdtrt_id, l.psn_no, l.fee_date, k.kp_id, k.related_codg, coalesce(k.item_name, l.hilist_name, l.med_list_codg) AS item
     FROM lines l
     JOIN item_use u ON u.mdtrt_id = l.mdtrt_id AND u.med_list_codg = l.med_list_codg
     JOIN kb k ON k.kp_type = 'item_indication'
@@ -37,10 +37,17 @@ indicated AS (
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
     WHERE l.net_amt > 0 AND l.med_chrgitm_type NOT IN ('03', '04') AND u.visit_cnt < ${min_repeat}
 ),
+pdiag AS (
+    SELECT m.psn_no, v.mdtrt_id, m.begndate, v.diag_code FROM vdiag v JOIN mdtrt m ON m.mdtrt_id = v.mdtrt_id
+),
 covered AS (
+    -- an indication diagnosed on this visit, or on any visit of the person within history_days before
     SELECT DISTINCT b.feedetl_sn
     FROM indicated b
-    JOIN vdiag d ON d.mdtrt_id = b.mdtrt_id AND substr(d.diag_code, 1, length(b.related_codg)) = upper(b.related_codg)
+    JOIN pdiag d
+        ON d.psn_no = b.psn_no
+        AND (d.mdtrt_id = b.mdtrt_id OR (d.begndate <= b.fee_date AND date_diff('day', d.begndate, b.fee_date) <= ${history_days}))
+        AND substr(d.diag_code, 1, length(b.related_codg)) = upper(b.related_codg)
 ),
 visit_dx AS (
     SELECT mdtrt_id, min(diag_code) AS a_dx FROM vdiag GROUP BY mdtrt_id
