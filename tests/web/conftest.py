@@ -201,7 +201,17 @@ def build_warehouse(path: Path) -> Path:
                 "occur_time": f"{ym}-15 09:30:00",
                 "violation_amount": amt,
                 "message": "成人使用限儿童药品",
-                "evidence": json.dumps({"kp_id": "KP001", "detail": "限定对象=儿童；年龄=45"}, ensure_ascii=False),
+                "evidence": json.dumps(
+                    {
+                        "rule_code": RULE,
+                        "params": {"child_max_age": 18},
+                        "legal_basis": ["《条例》"],
+                        "kp_id": "KP001",
+                        "detail": "限定对象=儿童；年龄=45",
+                        "knowledge_source": {"source": "两库第一批", "file": "batch1.xlsx", "row": 3},
+                    },
+                    ensure_ascii=False,
+                ),
                 "legal_basis": "《医疗保障基金使用监督管理条例》第三十八条",
                 "stage": "事后",
                 "library_version": "0.1.0+test",

@@ -109,6 +109,8 @@ def test_detail_drilldown_highlights_line(client, as_user):
     assert "小儿氨酚黄那敏颗粒" in r.text  # knowledge point from the evidence
     assert "第三十八条" in r.text  # legal basis
     assert "药品限儿童使用" in r.text
+    assert "判定事实</b>：限定对象=儿童；年龄=45" in r.text
+    assert "参数取值</b>：child_max_age：18" in r.text
 
 
 def test_institution_user_history_is_scoped(client, as_user):

@@ -42,6 +42,40 @@ def code_label(table: str, value) -> str:
     return f"{value} {name}" if name and name != str(value) else str(value)
 
 
+EVIDENCE_LABELS = {
+    "kp_id": "知识点ID",
+    "detail": "判定事实",
+    "params": "参数取值",
+    "knowledge_source": "知识来源",
+    "knowledge_types": "知识类型",
+    "legal_basis": "法律依据",
+    "rule_code": "规则编码",
+    "rule_name": "规则名称",
+    "library_version": "规则库版本",
+}
+# Shown elsewhere on the detail page already.
+EVIDENCE_HIDDEN = {"rule_code", "rule_name", "legal_basis", "library_version"}
+
+
+def evidence_text(value) -> str:
+    """A JSON evidence value as readable text: mappings as 'k：v；…', lists joined with '、'."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{evidence_text(v)}" for k, v in value.items() if v not in (None, "", [], {}))
+    if isinstance(value, list):
+        return "、".join(evidence_text(v) for v in value)
+    return str(value)
+
+
+def evidence_items(evidence: dict) -> list[tuple[str, str]]:
+    return [
+        (EVIDENCE_LABELS.get(k, k), evidence_text(v))
+        for k, v in (evidence or {}).items()
+        if k not in EVIDENCE_HIDDEN and v not in (None, "", [], {})
+    ]
+
+
 def qs(params: dict, **changes) -> str:
     merged = {**{k: v for k, v in params.items() if v not in ("", None)}, **changes}
     return urlencode({k: v for k, v in merged.items() if v not in ("", None)})
@@ -58,6 +92,7 @@ def make_templates(folder: Path) -> Jinja2Templates:
         role_zh=role_zh,
         qs=qs,
         code_label=code_label,
+        evidence_items=evidence_items,
     )
     t.env.filters.update(
         money=money,
