@@ -181,7 +181,9 @@ def schedule(ctx: Context, rng: np.random.Generator, psn: pd.DataFrame) -> Visit
         d1n[mask] = np.array([nme for _, nme in pool], object)[j]
     # secondary diagnoses of stays: chronic conditions, comorbidities, sometimes a CC/MCC
     r2 = rng.random(nv)
-    sec_cc = ip & ~np.isin(kind, ("ds",)) & (r2 < 0.15)
+    # complications go with the longer stays, and are treated (extra lines in `lines`)
+    long_stay = vlos >= np.array([conds[k].los if k >= 0 else 99 for k in vcond])
+    sec_cc = ip & ~np.isin(kind, ("ds",)) & long_stay & (r2 < 0.3)
     sec_co = ip & ~sec_cc & (r2 < 0.55)
     j = rng.integers(0, len(clin.cc), nv)
     d2[sec_cc] = np.array([c for c, _, _ in clin.cc], object)[j][sec_cc]
@@ -317,6 +319,12 @@ def lines(ctx: Context, rng: np.random.Generator, v: Visits) -> Lines:
     dv = np.repeat(di, kd)
     dt_ = np.repeat(t_daily, kd) + rng.integers(30, 600, len(dv)) * NS_MIN
     add(dv, _drugs(ctx, rng, df, dv, inpatient=True), rng.integers(1, 4, len(dv)), dt_)
+    # treatment of a CC/MCC secondary diagnosis: two more drug lines a day and a daily lab
+    cc = level[di] > 0
+    xv = np.repeat(di[cc], 2)
+    xt = np.repeat(t_daily[cc], 2) + rng.integers(60, 600, len(xv)) * NS_MIN
+    add(xv, _drugs(ctx, rng, df, xv, inpatient=True), rng.integers(2, 5, len(xv)), xt)
+    add(di[cc], rng.choice(cat.pools["lab"], int(cc.sum())), np.ones(int(cc.sum())), t_daily[cc] + 45 * NS_MIN)
     # labs: 3–6 on admission day, then one on a quarter of days
     kl = np.where(first, rng.integers(3, 7, len(di)), (rng.random(len(di)) < 0.25).astype(int))
     lv = np.repeat(di, kl)

@@ -92,8 +92,9 @@ def drg_code(kn: Knowledge, adrg: str, level: int) -> str:
     avail = [s for s in "1359" if adrg + s in kn.drg_names]
     if "9" in avail:
         return adrg + "9"
-    want = {2: "13", 1: "31", 0: "5"}[level]
-    for s in want + "531":
+    # a CC never qualifies for the MCC group: level 1 falls back to "none", not up to "1"
+    want = {2: "135", 1: "35", 0: "5"}[level]
+    for s in want:
         if s in avail:
             return adrg + s
     raise ValueError(f"no DRG for ADRG {adrg}")

@@ -730,10 +730,10 @@ class Injector:
         )
 
     def _doctor_volume(self) -> None:
-        n_inst = min(self.k, 5)
-        for i in range(n_inst):
+        for i in range(min(self.k, 5)):
             inst = self.inst("h3", i=i)
-            doc = int(self.ctx.doc_pool[(inst, "A03")][0])
+            pool = self.ctx.doc_pool[(inst, "A03")]
+            doc = int(pool[(i * 7) % len(pool)])  # a different doctor per instance
             hour = self._when(i, 28, hour=10)
             vs = []
             for j in range(DOCTOR_HOUR_VISITS):
@@ -755,8 +755,8 @@ class Injector:
     def _device(self, accounts) -> None:
         cat = self.ctx.cat
         load = accounts.load()
-        for i in range(min(self.k, 3)):
-            inst = self.inst("chc", i=i)
+        for i in range(min(self.k, 3, len(self.ctx.insts("chc", "thc")))):
+            inst = self.inst("chc", "thc", i=i)  # a different institution per instance
             bg = load[(load["inst"] == inst) & (load["equip"] == "BIOCHEM")]["cnt"]
             bg_max = int(bg.max()) if len(bg) else 0
             tests = 2 * bg_max + 60
