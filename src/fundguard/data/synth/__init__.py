@@ -72,8 +72,8 @@ def generate(
     """Generate the region into out_dir; returns a summary (rows per table, labels per scenario, seconds)."""
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be parquet or csv, not {fmt!r}")
-    if not 1 <= months <= 36:
-        raise ValueError("months must be between 1 and 36")
+    if not 2 <= months <= 36:
+        raise ValueError("months must be between 2 and 36")
     t0 = time.perf_counter()
     if fee_lines:
         persons = persons_for_lines(fee_lines, months)

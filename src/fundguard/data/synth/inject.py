@@ -82,11 +82,12 @@ class Injector:
         self._pool = {"1": list(males[crowd_n // 2 :]), "2": list(females[crowd_n // 2 :])}
         psn.loc[np.r_[males, females], "reserved"] = True
         # persons who die mid-period (post_death); their die_date is set here so psn_info carries it
-        months = self.ctx.region.months
         start = pd.Timestamp(self.ctx.region.start)
+        period = (pd.Timestamp(self.ctx.region.end) - start).days
         for i in range(self.k):
             p = self.take(["1", "2"][i % 2])
-            die = start + pd.DateOffset(months=int(1 + (i * 3) % max(1, months - 2))) + pd.Timedelta(days=3 + i % 20)
+            # dies ≥ 20 days into the period and ≥ 30 days before its end (the post-death visit stays inside)
+            die = start + pd.Timedelta(days=20 + (i * 37) % max(1, period - 50))
             psn.loc[p, "die_date"] = die
             psn.loc[p, "psn_insu_stas"] = "3"
             self.dead.append(p)
