@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from fundguard.store.db import Store
 from fundguard.store.users import bootstrap_admin
 from fundguard.web import auth
 from fundguard.web.data import Data, WarehouseMissing
+from fundguard.web.rulebook import load_rules
 from fundguard.web.templating import make_templates
 
 HERE = Path(__file__).resolve().parent
@@ -81,6 +83,8 @@ def create_app(
         return response
 
     _install_error_pages(app)
+    # Parse the rule library in the background so the first visit to the rule pages is not slow.
+    threading.Thread(target=load_rules, args=(rules_dir,), daemon=True, name="rulebook-warmup").start()
 
     from fundguard.web.routes import admin, auth_routes, dashboard, findings, rules
 

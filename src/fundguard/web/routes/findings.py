@@ -16,7 +16,7 @@ from fundguard.web import auth
 from fundguard.web.app import open_data
 from fundguard.web.data import SORTS, FindingFilter
 from fundguard.web.export import EXPORT_LIMIT, findings_xlsx
-from fundguard.web.rulebook import load_rules
+from fundguard.web.rulebook import load_rule
 
 router = APIRouter()
 YM = r"^(\d{4}-\d{2})?$"
@@ -167,7 +167,7 @@ def finding_detail(request: Request, finding_id: str, ctx: auth.Ctx = Depends(au
         inst = data.institution(f["fixmedins_code"])
         kp_id = (f.get("evidence_obj") or {}).get("kp_id")
         kp = data.kb_point(kp_id) if kp_id else None
-    rule = load_rules(request.app.state.rules_dir).get(f["rule_code"])
+    rule = load_rule(f["rule_code"], request.app.state.rules_dir)
     with request.app.state.store.session() as s:
         status = reviews.status_of(s, finding_id)
         steps = reviews.history(s, finding_id)

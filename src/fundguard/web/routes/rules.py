@@ -14,7 +14,7 @@ from fundguard.store.models import RuleSetting, User
 from fundguard.store.rule_settings import ProposalRefused
 from fundguard.web import auth
 from fundguard.web.data import Data, WarehouseMissing
-from fundguard.web.rulebook import load_rules
+from fundguard.web.rulebook import load_rule, load_rules
 
 router = APIRouter()
 
@@ -86,7 +86,7 @@ def proposals_list(
 def rule_detail(
     request: Request, code: str, page: int = Query(1, ge=1, le=1_000_000), ctx: auth.Ctx = Depends(auth.need("rules"))
 ):
-    rule = _rules(request).get(code)
+    rule = load_rule(code, request.app.state.rules_dir)
     if rule is None:
         raise HTTPException(404, "规则不存在")
     kb_page = None
@@ -135,7 +135,7 @@ async def rule_propose(
     reason: str = Form(default="", max_length=1000),
     ctx: auth.Ctx = Depends(auth.need_post("rule_propose")),
 ):
-    rule = _rules(request).get(code)
+    rule = load_rule(code, request.app.state.rules_dir)
     if rule is None:
         raise HTTPException(404, "规则不存在")
     form = await request.form()
