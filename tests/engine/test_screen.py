@@ -82,7 +82,9 @@ def test_filters_limit_written_and_replaced_findings(tiny_warehouse, exemplar_li
     assert len(_findings(tiny_warehouse)) == 3
     from datetime import date
 
-    screen(tiny_warehouse, ScreenOptions(date_from=date(2025, 3, 4), date_to=date(2025, 3, 4)), library=exemplar_library)
+    screen(
+        tiny_warehouse, ScreenOptions(date_from=date(2025, 3, 4), date_to=date(2025, 3, 4)), library=exemplar_library
+    )
     assert {r[2] for r in _findings(tiny_warehouse) if r[1] == "GZ10000102012000"} == {"B1"}
 
 
@@ -125,3 +127,14 @@ def test_unknown_export_format(tiny_warehouse, tmp_path):
     with pytest.raises(FundguardError):
         export_findings(con, "TRUE", tmp_path / "x.json")
     con.close()
+
+
+def test_region_settings_switch_rules_off_and_change_parameters(tiny_warehouse, exemplar_library):
+    settings = {
+        "GZ10000301004000": {"enabled": False, "params": {}},
+        "GZ10000204001000": {"enabled": True, "params": {"max_interval_days": 3}},
+    }
+    result = screen(tiny_warehouse, ScreenOptions(region_settings=settings), library=exemplar_library)
+    assert result.disabled == ["GZ10000301004000"]
+    codes = {s.code: s.total_findings for s in result.stats}
+    assert "GZ10000301004000" not in codes and codes["GZ10000204001000"] == 0  # gap of 5 days > 3

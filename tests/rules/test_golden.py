@@ -39,7 +39,9 @@ def test_golden_duckdb(folder):
             findings = run_case_findings(rule, case)
             ids = [f["finding_id"] for f in findings]
             if len(set(ids)) != len(rows):
-                problems.append(f"同一对象输出了多行（疑点ID重复）/ duplicate object keys: {len(rows)} rows, {len(set(ids))} findings")
+                problems.append(
+                    f"同一对象输出了多行（疑点ID重复）/ duplicate object keys: {len(rows)} rows, {len(set(ids))} findings"
+                )
         except FundguardError as e:
             problems = [e.report()]
         if problems:
@@ -60,4 +62,6 @@ def test_golden_spark_matches_duckdb(folder, spark, tmp_path):
         sprk = comparable(on_spark[i])
         if duck != sprk:
             failures.append(f"[{case.name}]\n  DuckDB: {duck}\n  Spark:  {sprk}")
-    assert not failures, f"{rule.code} {rule.name}: Spark 与 DuckDB 结果不一致 / engines differ:\n" + "\n".join(failures)
+    assert not failures, f"{rule.code} {rule.name}: Spark 与 DuckDB 结果不一致 / engines differ:\n" + "\n".join(
+        failures
+    )

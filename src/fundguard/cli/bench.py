@@ -16,9 +16,13 @@ def register(app: typer.Typer) -> None:
         fee_lines: Annotated[int, typer.Option("--fee-lines", help="费用明细行数 / fee lines to generate")] = 1_000_000,
         engine: Annotated[str, typer.Option("--engine", help="duckdb | spark | both")] = "duckdb",
         source: Annotated[str, typer.Option("--source", help="数据来源 auto | synth | plain")] = "auto",
-        no_pandas: Annotated[bool, typer.Option("--no-pandas", help="不运行 pandas 对照 / skip the pandas baseline")] = False,
+        no_pandas: Annotated[
+            bool, typer.Option("--no-pandas", help="不运行 pandas 对照 / skip the pandas baseline")
+        ] = False,
         workdir: Annotated[Path | None, typer.Option("--workdir", help="临时目录 / scratch directory")] = None,
-        results_dir: Annotated[Path, typer.Option("--results", help="结果目录 / results folder")] = Path("bench-results"),
+        results_dir: Annotated[Path, typer.Option("--results", help="结果目录 / results folder")] = Path(
+            "bench-results"
+        ),
         as_json: JsonOpt = False,
     ) -> None:
         from fundguard.engine.bench import bench, write_result

@@ -42,7 +42,15 @@ def register(app: typer.Typer) -> None:
             params = "；".join(f"{n}={_latest(p)}" for n, p in r.params.items()) or "—"
             basis = r.legal_basis[0][:30] + ("…" if len(r.legal_basis[0]) > 30 else "") if r.legal_basis else ""
             table.add_row(
-                r.code, r.name, r.tier1, r.tier2, r.result_type, OBJECT_ZH[r.object_type], "、".join(r.stages), params, basis
+                r.code,
+                r.name,
+                r.tier1,
+                r.tier2,
+                r.result_type,
+                OBJECT_ZH[r.object_type],
+                "、".join(r.stages),
+                params,
+                basis,
             )
         Console = type(console)
         Console(width=max(console.width, 200)).print(table)

@@ -83,8 +83,9 @@ def _per_rule(path: Path) -> dict[str, tuple[int, float]]:
         con.close()
 
 
-def bench(n_lines: int, engine: str = "duckdb", source: str = "auto", workdir: Path | None = None,
-          with_pandas: bool = True) -> dict[str, Any]:
+def bench(
+    n_lines: int, engine: str = "duckdb", source: str = "auto", workdir: Path | None = None, with_pandas: bool = True
+) -> dict[str, Any]:
     library = load_library()
     with tempfile.TemporaryDirectory(prefix="fg-bench-", dir=workdir) as tmp:
         tmp = Path(tmp)
@@ -121,8 +122,9 @@ def bench(n_lines: int, engine: str = "duckdb", source: str = "auto", workdir: P
                 "findings": res.n_findings,
                 "amount": res.total_amount,
                 "peak_rss_mb": _peak_rss_mb(),
-                "slowest_rules": sorted(({"code": s.code, "seconds": s.seconds} for s in res.stats),
-                                        key=lambda r: -r["seconds"])[:10],
+                "slowest_rules": sorted(
+                    ({"code": s.code, "seconds": s.seconds} for s in res.stats), key=lambda r: -r["seconds"]
+                )[:10],
                 "rule_seconds": {s.code: s.seconds for s in res.stats},
             }
             if with_pandas:

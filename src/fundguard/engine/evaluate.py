@@ -91,7 +91,9 @@ def load_region(folder: Path, con: duckdb.DuckDBPyConnection) -> None:
             import_files(con, files)
 
 
-def score(con: duckdb.DuckDBPyConnection, gt_path: Path, scenarios: tuple[Scenario, ...] = SCENARIOS) -> list[ScenarioScore]:
+def score(
+    con: duckdb.DuckDBPyConnection, gt_path: Path, scenarios: tuple[Scenario, ...] = SCENARIOS
+) -> list[ScenarioScore]:
     path = str(gt_path).replace("'", "''")
     if gt_path.suffix == ".parquet":
         src = f"read_parquet('{path}')"
@@ -105,7 +107,9 @@ def score(con: duckdb.DuckDBPyConnection, gt_path: Path, scenarios: tuple[Scenar
         codes = ", ".join(f"'{c}'" for c in sc.rule_codes)
         labelled = {
             str(r[0])
-            for r in con.execute(f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM _gt WHERE scenario = ? AND {key} IS NOT NULL", [sc.id]).fetchall()
+            for r in con.execute(
+                f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM _gt WHERE scenario = ? AND {key} IS NOT NULL", [sc.id]
+            ).fetchall()
         }
         # Objects labelled by any scenario that shares a rule code with this one (same unit) are expected.
         sharing = [s.id for s in scenarios if s.unit == sc.unit and set(s.rule_codes) & set(sc.rule_codes)]

@@ -11,8 +11,18 @@ import time
 import duckdb
 import pandas as pd
 
-FEE_COLS = ["feedetl_sn", "init_feedetl_sn", "mdtrt_id", "psn_no", "fixmedins_code", "med_list_codg", "fee_ocur_time",
-            "inscp_scp_amt", "det_item_fee_sumamt", "vali_flag"]
+FEE_COLS = [
+    "feedetl_sn",
+    "init_feedetl_sn",
+    "mdtrt_id",
+    "psn_no",
+    "fixmedins_code",
+    "med_list_codg",
+    "fee_ocur_time",
+    "inscp_scp_amt",
+    "det_item_fee_sumamt",
+    "vali_flag",
+]
 
 
 def load_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
@@ -55,7 +65,9 @@ def dup_charge(f: dict[str, pd.DataFrame]) -> pd.DataFrame:
     kb["window_word"] = kb["limit_value"].fillna("同时")
     kb = kb[kb["med_list_codg"] != kb["related_codg"]]
     pos = lines[lines["net_amt"] > 0]
-    subs = pos.merge(kb.rename(columns={"med_list_codg": "main_codg"}), left_on="med_list_codg", right_on="related_codg")
+    subs = pos.merge(
+        kb.rename(columns={"med_list_codg": "main_codg"}), left_on="med_list_codg", right_on="related_codg"
+    )
     day = subs[subs["window_word"] == "单日"].merge(
         pos[["psn_no", "fixmedins_code", "fee_date", "med_list_codg"]].drop_duplicates(),
         left_on=["psn_no", "fixmedins_code", "fee_date", "main_codg"],

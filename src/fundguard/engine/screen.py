@@ -39,6 +39,8 @@ class ScreenOptions:
     engine: str = "duckdb"
     full: bool = False
     spark_master: str | None = None
+    # Approved region settings (rule_code → {enabled, params}); None = read them from the workflow store.
+    region_settings: dict[str, dict] | None = None
 
 
 @dataclass
@@ -64,6 +66,7 @@ class ScreenResult:
     affected_visits: int | None
     stats: list[RuleStat] = field(default_factory=list)
     seconds: float = 0.0
+    disabled: list[str] = field(default_factory=list)  # switched off for the region (approved setting)
 
     @property
     def n_findings(self) -> int:
@@ -84,6 +87,7 @@ class ScreenResult:
             "as_of": self.as_of,
             "region": self.region,
             "affected_visits": self.affected_visits,
+            "disabled_rules": self.disabled,
             "n_findings": self.n_findings,
             "total_amount": self.total_amount,
             "seconds": round(self.seconds, 3),
@@ -107,6 +111,28 @@ def warehouse_region(con: duckdb.DuckDBPyConnection, explicit: str | None) -> st
         return configured
     rows = con.execute("SELECT DISTINCT admdvs FROM medins WHERE admdvs IS NOT NULL LIMIT 2").fetchall()
     return rows[0][0] if len(rows) == 1 else None
+
+
+def store_region_settings(region: str | None, on: dt.date) -> dict[str, dict]:
+    """Approved four-eyes region settings from the workflow store (none when the store has no such table)."""
+    if not region:
+        return {}
+    url = load_settings().store_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return {}
+    from sqlalchemy import inspect
+
+    from fundguard.store.db import Store
+    from fundguard.store.rule_settings import active_overrides
+
+    store = Store(url, auto_migrate=False)
+    try:
+        if not inspect(store.engine).has_table("rule_settings"):
+            return {}
+        with store.session() as s:
+            return active_overrides(s, region, on)
+    finally:
+        store.dispose()
 
 
 def findings_filter(opts: ScreenOptions, alias: str = "") -> str:
@@ -186,9 +212,16 @@ def _run(
     previous = state.rule_state(con)
     last_run = state.last_fp_run(con)
     filters = {"fixmedins": opts.fixmedins, "admdvs": opts.admdvs, "from": opts.date_from, "to": opts.date_to}
+    settings = opts.region_settings
+    if settings is None:
+        settings = store_region_settings(result.region, result.as_of)
     plans: list[tuple[Rule, dict, str, str]] = []
     for rule in rules:
-        bound = bound_params(rule, result.as_of, result.region)
+        setting = settings.get(rule.code, {})
+        if setting.get("enabled") is False:
+            result.disabled.append(rule.code)
+            continue
+        bound = bound_params(rule, result.as_of, result.region, setting.get("params") or None)
         sig = state.signature(
             {
                 "lib": result.library_version,
