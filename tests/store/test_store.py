@@ -196,3 +196,17 @@ def test_oplog_concurrent_appends_keep_one_chain(store):
     with store.session() as s:
         res = oplog.verify(s)
     assert res.ok and res.rows == 40
+
+
+def test_login_purges_abandoned_sessions(store):
+    from fundguard.store.models import WebSession
+
+    with store.session() as s:
+        u = _user(s, "a1", "auditor")
+        old = users.open_session(s, u, "10.0.0.1")
+        old.last_seen -= timedelta(minutes=120)
+    with store.session() as s:
+        users.open_session(s, s.get(User, u.id), "10.0.0.1", timeout_minutes=30)
+    with store.session() as s:
+        assert s.execute(select(WebSession)).scalars().all().__len__() == 1
+        assert users.load_session(s, old.id, 30) is None

@@ -183,8 +183,10 @@ def unlock(session: Session, username: str, actor: User, ip: str = "") -> None:
     oplog.append(session, "user_unlock", username=actor.username, role=actor.role, ip=ip, target=f"user:{username}")
 
 
-def open_session(session: Session, user: User, ip: str) -> WebSession:
+def open_session(session: Session, user: User, ip: str, timeout_minutes: int | None = None) -> WebSession:
     now = utcnow()
+    if timeout_minutes:  # drop sessions abandoned without logout, so the table holds only live ones
+        session.execute(delete(WebSession).where(WebSession.last_seen < now - timedelta(minutes=timeout_minutes)))
     ws = WebSession(
         id=secrets.token_urlsafe(32),
         user_id=user.id,

@@ -62,7 +62,7 @@ def login(
             error = result.error
             ws = None
         else:
-            ws = users.open_session(s, result.user, ip)
+            ws = users.open_session(s, result.user, ip, request.app.state.settings.session_timeout_minutes)
             user: User = result.user
     if ws is None:
         return _login_page(request, error, _safe_next(next), username, 401)
