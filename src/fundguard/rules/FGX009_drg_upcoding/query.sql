@@ -4,7 +4,7 @@ WITH refunded AS (
 ),
 drg_setl AS (
     SELECT
-        s.setl_id, s.mdtrt_id, s.psn_no, s.fixmedins_code, s.setl_time, s.medfee_sumamt, s.hifp_pay,
+        s.setl_id, s.mdtrt_id, s.psn_no, s.fixmedins_code, s.setl_time, s.medfee_sumamt, s.hifp_pay, s.insutype,
         upper(s.drg_code) AS drg_code,
         substr(upper(s.drg_code), 1, 3) AS adrg,
         substr(s.drg_code, 4, 1) AS sev
@@ -85,7 +85,9 @@ SELECT
     CAST(setl_time AS TIMESTAMP) AS occur_time,
     CAST(
         CASE WHEN rw_cur IS NOT NULL AND rw_base IS NOT NULL AND rw_cur > rw_base
-             THEN coalesce(hifp_pay, 0) * (rw_cur - rw_base) / rw_cur ELSE 0 END
+             THEN (rw_cur - rw_base)
+                 * CASE WHEN insutype IN ('310', '320', '330', '340') THEN ${drg_rate_emp} ELSE ${drg_rate_res} END
+             ELSE 0 END
         AS DECIMAL(16, 2)
     ) AS violation_amount,
     CASE reason
