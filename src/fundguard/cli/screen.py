@@ -45,6 +45,10 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--as-of", help="参数取值日期（默认筛查期止）/ parameter date")
         ] = None,
         engine: Annotated[str, typer.Option("--engine", help="duckdb | spark")] = "duckdb",
+        parquet: Annotated[
+            Path | None,
+            typer.Option("--parquet", help="Spark 直接读取的 Parquet 目录（<表名>.parquet）/ Parquet folder for Spark"),
+        ] = None,
         full: Annotated[bool, typer.Option("--full", help="全量重筛（不做增量）/ re-screen everything")] = False,
         export: Annotated[
             Path | None, typer.Option("--export", help="导出疑点到 .csv/.parquet/.xlsx / export findings")
@@ -68,7 +72,10 @@ def register(app: typer.Typer) -> None:
             as_of=_date(as_of, "--as-of"),
             engine=engine,
             full=full,
+            parquet_dir=parquet,
         )
+        if parquet is not None and engine != "spark":
+            raise FundguardError("--parquet 仅用于 --engine spark", "--parquet needs --engine spark")
         library = load_library()
         with progress(quiet=as_json) as bar:
             task = bar.add_task("规则筛查 / screening", total=len(library.select(opts.rules)))

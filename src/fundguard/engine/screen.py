@@ -39,6 +39,8 @@ class ScreenOptions:
     engine: str = "duckdb"
     full: bool = False
     spark_master: str | None = None
+    # Spark only: read the claims from this folder of <table>.parquet files instead of the warehouse tables.
+    parquet_dir: Path | None = None
     # Approved region settings (rule_code → {enabled, params}); None = read them from the workflow store.
     region_settings: dict[str, dict] | None = None
 
@@ -351,11 +353,17 @@ class _SparkContext:
 
         self.tmp = tempfile.TemporaryDirectory(prefix="fg-spark-")
         self.scope = scope
+        folder = Path(self.tmp.name)
         for table in VIEW_TABLES.values():
-            if table_exists(con, table):
-                con.execute(f"COPY {table} TO '{Path(self.tmp.name) / (table + '.parquet')}' (FORMAT parquet)")
+            given = Path(opts.parquet_dir) / f"{table}.parquet" if opts.parquet_dir else None
+            if given is not None and given.exists():
+                continue
+            if table_exists(con, table):  # e.g. kb_point lives in the warehouse
+                con.execute(f"COPY {table} TO '{folder / (table + '.parquet')}' (FORMAT parquet)")
         self.spark = get_spark(opts.spark_master)
-        self.present = register_parquet(self.spark, Path(self.tmp.name))
+        self.present = register_parquet(self.spark, folder)
+        if opts.parquet_dir:
+            self.present.update(register_parquet(self.spark, Path(opts.parquet_dir)))
 
     def findings_into(
         self,

@@ -1,0 +1,32 @@
+import json
+
+import duckdb
+from typer.testing import CliRunner
+
+from fundguard.cli.main import app
+
+runner = CliRunner()
+
+
+def test_screen_cli_json_and_export(tiny_warehouse, tmp_path):
+    out = tmp_path / "f.csv"
+    rules = "GZ10000301004000,GZ10000204001000"
+    r = runner.invoke(app, ["screen", "-w", str(tiny_warehouse), "--rules", rules, "--export", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["n_findings"] == 2 and data["exported"] == 2 and data["region"] == "230100"
+    assert out.read_text(encoding="utf-8").startswith("疑点ID,")
+    con = duckdb.connect(str(tiny_warehouse))
+    assert con.execute("SELECT count(*) FROM screen_runs WHERE status = 'ok'").fetchone()[0] == 1
+    con.close()
+
+
+def test_rules_list_json_and_show():
+    r = runner.invoke(app, ["rules", "list", "--json"])
+    assert r.exit_code == 0, r.output
+    rules = {x["code"]: x for x in json.loads(r.stdout)["rules"]}
+    split = rules["GZ10000204001000"]
+    assert split["name"] == "分解住院" and split["params"]["max_interval_days"]["values"] == {"2020-01-01": 15}
+    assert split["legal_basis"] and split["stages"] == ["事后"]
+    r = runner.invoke(app, ["rules", "show", "GZ10000204001000"])
+    assert r.exit_code == 0 and "分解住院" in r.stdout and "max_interval_days" in r.stdout
