@@ -1,6 +1,7 @@
--- 药品超限定病种目录范围使用: on a 门诊慢特病 visit (med_type 14) whose diagnoses match one or more 病种 of the
--- knowledge (related_codg = ICD-10 prefix, group_name = 病种), a drug of a kind the list covers (same first letter
--- as the 病种's drug prefixes: X 西药, Z 中成药) outside every matched 病种's drug range (code_prefix / code).
+-- 药品超限定病种目录范围使用: on a 门诊慢特病 visit (med_type 14) of a person whose 门诊慢特病 diagnoses (any
+-- med_type 14 visit in the data, standing in for the 认定病种) match one or more 病种 of the knowledge
+-- (related_codg = ICD-10 prefix, group_name = 病种), a drug of a kind the list covers (same first letter as the
+-- 病种's drug prefixes: X 西药, Z 中成药) outside every matched 病种's drug range (code_prefix / code).
 WITH refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
@@ -28,22 +29,23 @@ visit_diag AS (
     SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
 ),
 visit_scope AS (
-    -- the drug ranges of the 病种 a 门诊慢特病 visit was treated for
-    SELECT DISTINCT v.mdtrt_id, s.kp_id, s.med_list_codg, s.code_prefix, s.group_name, s.begndate, s.enddate, s.admdvs
+    -- the drug ranges of the person's 门诊慢特病 病种
+    SELECT DISTINCT v.psn_no, s.kp_id, s.med_list_codg, s.code_prefix, s.group_name, s.begndate, s.enddate, s.admdvs
     FROM mdtrt v
     JOIN visit_diag d ON d.mdtrt_id = v.mdtrt_id
     JOIN scope s ON substr(d.diag_code, 1, length(s.related_codg)) = s.related_codg
     WHERE v.med_type = '14'
 ),
 visit_kind AS (
-    SELECT mdtrt_id, substr(coalesce(med_list_codg, code_prefix), 1, 1) AS kind, min(group_name) AS disease, min(kp_id) AS kp_id
+    SELECT psn_no, substr(coalesce(med_list_codg, code_prefix), 1, 1) AS kind, min(group_name) AS disease, min(kp_id) AS kp_id
     FROM visit_scope
-    GROUP BY mdtrt_id, substr(coalesce(med_list_codg, code_prefix), 1, 1)
+    GROUP BY psn_no, substr(coalesce(med_list_codg, code_prefix), 1, 1)
 ),
 judged AS (
     SELECT l.*, vk.disease, vk.kp_id
     FROM line l
-    JOIN visit_kind vk ON vk.mdtrt_id = l.mdtrt_id AND vk.kind = substr(l.med_list_codg, 1, 1)
+    JOIN mdtrt v ON v.mdtrt_id = l.mdtrt_id AND v.med_type = '14'
+    JOIN visit_kind vk ON vk.psn_no = l.psn_no AND vk.kind = substr(l.med_list_codg, 1, 1)
     WHERE l.list_type IN ('101', '103', '104') AND l.net_amt > 0
 ),
 in_scope AS (
@@ -51,7 +53,7 @@ in_scope AS (
     FROM judged j
     JOIN medins m ON m.fixmedins_code = j.fixmedins_code
     JOIN visit_scope s
-        ON s.mdtrt_id = j.mdtrt_id
+        ON s.psn_no = j.psn_no
         AND (s.med_list_codg = j.med_list_codg
              OR (s.med_list_codg IS NULL AND substr(j.med_list_codg, 1, length(s.code_prefix)) = s.code_prefix))
         AND (s.begndate IS NULL OR s.begndate <= j.fee_date)
@@ -70,7 +72,7 @@ SELECT
     j.med_list_codg,
     CAST(j.fee_ocur_time AS TIMESTAMP) AS occur_time,
     CAST(j.net_amt AS DECIMAL(16, 2)) AS violation_amount,
-    '门诊慢特病就诊（' || j.disease || '等）使用药品「' || coalesce(j.hilist_name, j.med_list_codg) || '」，超出病种用药范围' AS message,
+    '门诊慢特病参保人（病种：' || j.disease || '等）使用药品「' || coalesce(j.hilist_name, j.med_list_codg) || '」，超出病种用药范围' AS message,
     j.kp_id,
     '医疗类别=14 门诊慢特病；认定病种=' || j.disease || '；药品代码=' || j.med_list_codg AS detail
 FROM judged j
