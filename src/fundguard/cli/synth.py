@@ -35,9 +35,9 @@ def register(app: typer.Typer) -> None:
             raise FundguardError(
                 f"不支持的格式 {fmt}，应为 parquet 或 csv", f"unsupported format {fmt}; use parquet or csv"
             )
-        if persons < 500 and not fee_lines:
+        if persons < 1000 and not fee_lines:
             raise FundguardError(
-                "参保人数至少 500（需为违规场景预留人员）", "at least 500 persons are needed (scenarios reserve some)"
+                "参保人数至少 1000（需为违规场景预留人员）", "at least 1000 persons are needed (scenarios reserve some)"
             )
         n = persons_for_lines(fee_lines, months) if fee_lines else persons
         with common.progress(quiet=quiet or json_) as p:
