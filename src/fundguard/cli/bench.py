@@ -19,6 +19,9 @@ def register(app: typer.Typer) -> None:
         no_pandas: Annotated[
             bool, typer.Option("--no-pandas", help="不运行 pandas 对照 / skip the pandas baseline")
         ] = False,
+        data: Annotated[
+            Path | None, typer.Option("--data", help="使用已生成的 synth 目录 / use an existing synth folder")
+        ] = None,
         workdir: Annotated[Path | None, typer.Option("--workdir", help="临时目录 / scratch directory")] = None,
         results_dir: Annotated[Path, typer.Option("--results", help="结果目录 / results folder")] = Path(
             "bench-results"
@@ -33,7 +36,7 @@ def register(app: typer.Typer) -> None:
         if source not in ("auto", "synth", "plain"):
             raise FundguardError(f"未知数据来源 {source}", f"unknown source {source}")
         console.print(f"生成 {fee_lines:,} 行费用明细并筛查……")
-        result = bench(fee_lines, engine, source, workdir, with_pandas=not no_pandas)
+        result = bench(fee_lines, engine, source, workdir, with_pandas=not no_pandas, data=data)
         path = write_result(result, results_dir)
         if as_json:
             print_json(result)

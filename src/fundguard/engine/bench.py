@@ -84,17 +84,24 @@ def _per_rule(path: Path) -> dict[str, tuple[int, float]]:
 
 
 def bench(
-    n_lines: int, engine: str = "duckdb", source: str = "auto", workdir: Path | None = None, with_pandas: bool = True
+    n_lines: int,
+    engine: str = "duckdb",
+    source: str = "auto",
+    workdir: Path | None = None,
+    with_pandas: bool = True,
+    data: Path | None = None,
 ) -> dict[str, Any]:
+    """Measure; `data` = an existing folder written by `fundguard synth` (skips generation)."""
     library = load_library()
     with tempfile.TemporaryDirectory(prefix="fg-bench-", dir=workdir) as tmp:
         tmp = Path(tmp)
         t = time.perf_counter()
-        used = generate(tmp / "region", n_lines, source)
+        region = Path(data) if data else tmp / "region"
+        used = f"existing folder {data}" if data else generate(region, n_lines, source)
         gen_s = time.perf_counter() - t
         t = time.perf_counter()
         wh = tmp / "bench.duckdb"
-        rows = build_warehouse(tmp / "region", wh)
+        rows = build_warehouse(region, wh)
         build_s = time.perf_counter() - t
         out: dict[str, Any] = {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
