@@ -3,10 +3,12 @@ drill-down with the highlighted line, unmasking, export, and CJK rendering. Scre
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -151,8 +153,8 @@ def test_filter_open_unmask_and_export(server, page, artifacts_dir):
 
     with page.expect_download() as dl:
         page.click("#btn-export")
-    path = dl.value.path()
-    wb = openpyxl.load_workbook(path)
+    assert dl.value.suggested_filename.endswith(".xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))  # the temp path has no suffix
     header = [c.value for c in next(wb.active.iter_rows(max_row=1))]
     assert header[:3] == ["疑点ID", "规则编码", "规则名称"]
     assert len(list(wb.active.iter_rows(min_row=2, values_only=True))) == 2
