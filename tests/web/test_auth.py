@@ -206,3 +206,14 @@ def test_open_redirect_blocked(client):
         },
     )
     assert r.headers["location"] == "/dashboard"
+
+
+def test_password_older_than_90_days_must_be_changed(client, store):
+    login(client, "auditor1")
+    assert client.get("/findings").status_code == 200
+    with store.session() as s:
+        u = s.execute(select(User).where(User.username == "auditor1")).scalar()
+        u.password_changed_at = u.created_at = u.created_at - timedelta(days=91)
+    r = client.get("/findings")
+    assert r.status_code == 303 and r.headers["location"] == "/password"
+    assert "超过 90 天" in client.get("/password").text

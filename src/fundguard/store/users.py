@@ -13,7 +13,14 @@ from fundguard.errors import FundguardError
 from fundguard.store import oplog
 from fundguard.store.db import utcnow
 from fundguard.store.models import LoginThrottle, User, WebSession
-from fundguard.store.passwords import DUMMY_HASH, hash_password, policy_problems, random_password, verify_password
+from fundguard.store.passwords import (
+    DUMMY_HASH,
+    MAX_AGE_DAYS,
+    hash_password,
+    policy_problems,
+    random_password,
+    verify_password,
+)
 from fundguard.store.roles import ROLES
 
 MAX_FAILURES = 5
@@ -198,6 +205,12 @@ def open_session(session: Session, user: User, ip: str, timeout_minutes: int | N
     session.add(ws)
     oplog.append(session, "login", username=user.username, role=user.role, ip=ip, target=f"user:{user.username}")
     return ws
+
+
+def password_expired(user: User, now: datetime | None = None) -> bool:
+    """True when the password is older than MAX_AGE_DAYS (counted from its last change, else account creation)."""
+    since = user.password_changed_at or user.created_at
+    return bool(since) and (now or utcnow()) - since > timedelta(days=MAX_AGE_DAYS)
 
 
 def load_session(session: Session, token: str, timeout_minutes: int) -> tuple[WebSession, User] | str | None:

@@ -76,7 +76,8 @@ def current(request: Request) -> Ctx:
     ws, user = found
     ctx = Ctx(user=user, ws=ws, scope=Scope.for_user(user), ip=client_ip(request))
     request.state.ctx = ctx
-    if user.must_change_password and not request.url.path.startswith(PASSWORD_EXEMPT):
+    must_change = user.must_change_password or users.password_expired(user)
+    if must_change and not request.url.path.startswith(PASSWORD_EXEMPT):
         raise PasswordChangeRequired()
     return ctx
 

@@ -93,7 +93,9 @@ def root(ctx: auth.Ctx = Depends(auth.current)):
 
 @router.get("/password")
 def password_form(request: Request, ctx: auth.Ctx = Depends(auth.current)):
-    return request.app.state.templates.TemplateResponse(request, "password.html", {"ctx": ctx, "errors": []})
+    return request.app.state.templates.TemplateResponse(
+        request, "password.html", {"ctx": ctx, "errors": [], "expired": users.password_expired(ctx.user)}
+    )
 
 
 @router.post("/password")
@@ -113,6 +115,9 @@ def password_change(
             errors = users.change_password(s, user, old_password, new_password, ctx.ip)
     if errors:
         return request.app.state.templates.TemplateResponse(
-            request, "password.html", {"ctx": ctx, "errors": errors}, status_code=400
+            request,
+            "password.html",
+            {"ctx": ctx, "errors": errors, "expired": users.password_expired(ctx.user)},
+            status_code=400,
         )
     return RedirectResponse(home_for(ctx.user.role) + "?pw=1", status_code=303)

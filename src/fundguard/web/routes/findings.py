@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from sqlalchemy.exc import IntegrityError
 
 from fundguard.store import oplog, reviews
 from fundguard.store.models import User
@@ -229,12 +230,15 @@ def finding_review(
     try:
         with request.app.state.store.session() as s:
             reviews.record(s, s.get(User, ctx.user.id), finding_id, conclusion, note.strip(), ctx.ip)
+        error = ""
     except reviews.ReviewRefused as e:
-        with request.app.state.store.session() as s:
-            status = reviews.status_of(s, finding_id)
+        error = str(e)
+    except IntegrityError:  # two people submitted the same step at once; the first one won
+        error = "该疑点刚被他人审核，请刷新页面后查看"
+    if error:
         if request.headers.get("HX-Request") == "true":
-            return HTMLResponse(f'<div class="alert error">{_esc(str(e))}</div>', status_code=409)
-        return RedirectResponse(f"/findings/{quote(finding_id)}?error={quote(str(e))}&status={quote(status)}", 303)
+            return HTMLResponse(f'<div class="alert error">{_esc(error)}</div>', status_code=409)
+        return RedirectResponse(f"/findings/{quote(finding_id)}?error={quote(error)}", 303)
     return RedirectResponse(f"/findings/{quote(finding_id)}", status_code=303)
 
 
