@@ -221,3 +221,37 @@ def test_unknown_page_is_chinese_404(client, as_user):
     as_user("auditor1")
     r = client.get("/no-such-page")
     assert r.status_code == 404 and "页面不存在" in r.text and 'lang="zh-CN"' in r.text
+
+
+def test_batch_review_within_scope_only(client, as_user, store):
+    csrf = as_user("auditor1")
+    r = client.post(
+        "/findings/review-batch",
+        data={
+            "csrf_token": csrf,
+            "conclusion": "排除疑点",
+            "note": "批量",
+            "back": "/findings?page=1",
+            "finding_id": ["F001", "F002", "F004", "F999"],
+        },
+    )
+    assert r.status_code == 303
+    notice = client.get(r.headers["location"]).text
+    assert "已审核 2 条" in notice and "F004：不存在或不在您的数据权限范围内" in notice
+    with store.session() as s:
+        assert {x.finding_id for x in s.execute(select(Review)).scalars()} == {"F001", "F002"}
+    assert len(_log(store, "review")) == 2
+    # the next level sees them as 已初审; the same auditor cannot review them again
+    r = client.post(
+        "/findings/review-batch", data={"csrf_token": csrf, "conclusion": "确认违规", "finding_id": ["F001"]}
+    )
+    assert "已审核 0 条" in client.get(r.headers["location"]).text
+
+
+def test_batch_review_needs_role_and_csrf(client, as_user):
+    csrf = as_user("analyst1")
+    assert "batch-form" not in client.get("/findings").text
+    r = client.post("/findings/review-batch", data={"csrf_token": csrf, "conclusion": "确认违规", "finding_id": "F001"})
+    assert r.status_code == 403
+    as_user("auditor1")
+    assert client.post("/findings/review-batch", data={"finding_id": "F001"}).status_code == 403

@@ -35,6 +35,7 @@ PAGES = {
 POSTS = {
     "/findings/F001/unmask": {"auditor", "reviewer", "chief"},
     "/findings/F001/review": {"auditor", "reviewer", "chief"},
+    "/findings/review-batch": {"auditor", "reviewer", "chief"},
     "/findings/export": {"auditor", "reviewer", "chief", "analyst", "institution"},
     f"/rules/{RULE}/propose": {"auditor", "reviewer", "chief", "analyst"},
     "/rules/proposals/1/approve": {"admin", "chief"},

@@ -217,6 +217,18 @@ class Data:
             row["evidence_obj"] = {"原文": row["evidence"]}
         return row
 
+    def visible_ids(self, finding_ids: list[str]) -> list[str]:
+        """The subset of finding_ids that exist and lie within scope."""
+        if not finding_ids:
+            return []
+        self._need("findings")
+        cond, params = self.scope.sql("f.fixmedins_code", "f.admdvs")
+        marks = ", ".join("?" for _ in finding_ids)
+        rows = self.con.execute(
+            f"SELECT finding_id FROM findings f WHERE f.finding_id IN ({marks}) AND {cond}", [*finding_ids, *params]
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def filter_options(self) -> dict:
         """Values for the filter drop-downs, within scope."""
         out: dict = {"rules": [], "institutions": [], "regions": []}

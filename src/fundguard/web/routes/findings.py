@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fundguard.store import oplog, reviews
 from fundguard.store.models import User
-from fundguard.store.roles import REVIEW_STATUSES
+from fundguard.store.roles import REVIEW_STATUSES, REVIEW_STEPS
 from fundguard.web import auth
 from fundguard.web.app import open_data
 from fundguard.web.data import SORTS, FindingFilter
@@ -95,7 +95,10 @@ def _table_context(request: Request, ctx: auth.Ctx, lp: ListParams) -> dict:
         options = data.filter_options()
     with request.app.state.store.session() as s:
         statuses = reviews.statuses_for(s, [r["finding_id"] for r in page.rows])
+    step = REVIEW_STEPS[ctx.user.role][0] if ctx.user.role in REVIEW_STEPS else None
     return {
+        "step": step,
+        "notice": request.query_params.get("notice", ""),
         "ctx": ctx,
         "lp": lp,
         "q": lp.query(),
@@ -154,6 +157,38 @@ def _finding_or_404(data, finding_id: str) -> dict:
     if row is None:  # absent or outside the user's scope: the same answer, so ids cannot be probed
         raise HTTPException(404, "疑点不存在或不在您的数据权限范围内")
     return row
+
+
+BATCH_MAX = 100
+
+
+@router.post("/findings/review-batch")
+async def findings_review_batch(
+    request: Request,
+    conclusion: str = Form(default="", max_length=16),
+    note: str = Form(default="", max_length=2000),
+    back: str = Form(default="/findings", max_length=2000),
+    ctx: auth.Ctx = Depends(auth.need_post("review")),
+):
+    """One conclusion for the checked findings of a page; each finding is recorded and logged on its own."""
+    form = await request.form()
+    ids = list(dict.fromkeys(str(v) for v in form.getlist("finding_id")))[:BATCH_MAX]
+    with open_data(request, ctx) as data:
+        visible = data.visible_ids(ids)
+    done, refused = 0, []
+    for fid in visible:
+        try:
+            with request.app.state.store.session() as s:
+                reviews.record(s, s.get(User, ctx.user.id), fid, conclusion, note.strip(), ctx.ip)
+            done += 1
+        except (reviews.ReviewRefused, IntegrityError) as e:
+            refused.append(f"{fid}：{e if isinstance(e, reviews.ReviewRefused) else '刚被他人审核'}")
+    refused += [f"{fid}：不存在或不在您的数据权限范围内" for fid in ids if fid not in visible]
+    if not back.startswith("/findings") or back.startswith("//"):
+        back = "/findings"
+    msg = f"已审核 {done} 条" + (f"；未处理 {len(refused)} 条（{'；'.join(refused[:5])}）" if refused else "")
+    sep = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{sep}notice={quote(msg)}", status_code=303)
 
 
 @router.get("/findings/{finding_id}")

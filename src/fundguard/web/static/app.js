@@ -7,6 +7,13 @@
     if (meta) { e.detail.headers["X-CSRF-Token"] = meta.getAttribute("content"); }
   });
 
+  // "select all" on the findings page (the table may be swapped in by HTMX, so listen on the document).
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.id === "check-all") {
+      document.querySelectorAll('#findings input[name="finding_id"]').forEach(function (c) { c.checked = e.target.checked; });
+    }
+  });
+
   var FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
   var COLORS = ["#1f4e8c", "#c0392b", "#d68910", "#148f77", "#7d3c98"];
 
