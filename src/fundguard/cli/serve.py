@@ -21,6 +21,13 @@ def register(app: typer.Typer) -> None:
         store_url: Annotated[
             str | None, typer.Option("--store-url", help="工作流库地址 / workflow store SQLAlchemy URL")
         ] = None,
+        trusted_proxy: Annotated[
+            str | None,
+            typer.Option(
+                "--trusted-proxy",
+                help="反向代理地址，信任其 X-Forwarded-For 以记录真实来源 / proxy IP whose X-Forwarded-For is trusted",
+            ),
+        ] = None,
     ) -> None:
         import uvicorn
 
@@ -44,4 +51,13 @@ def register(app: typer.Typer) -> None:
             typer.echo("  用户名 / username: admin")
             typer.echo(f"  密码 / password: {web.state.initial_admin_password}")
             typer.echo("  此密码仅显示一次，首次登录须修改 / shown once; must be changed at first login")
-        uvicorn.run(web, host=s.host, port=s.port, log_level="info", proxy_headers=False)
+        # Client addresses go into the operation log and the per-IP lock, so forwarded headers are honoured
+        # only from a named reverse proxy.
+        uvicorn.run(
+            web,
+            host=s.host,
+            port=s.port,
+            log_level="info",
+            proxy_headers=bool(trusted_proxy),
+            forwarded_allow_ips=trusted_proxy or None,
+        )
