@@ -217,6 +217,20 @@ def schedule(ctx: Context, rng: np.random.Generator, psn: pd.DataFrame) -> Visit
         rng.integers(0, 24 * 60, nv),
         np.where(kind == "ph", rng.integers(8 * 60, 21 * 60 + 30, nv), rng.integers(8 * 60, 17 * 60, nv)),
     )
+    # a doctor's outpatients of one day are spread over the nine clinic hours (round robin), so a
+    # doctor-hour holds about n/9 starts (+ spill-over from the hour before), far below 12
+    m = np.flatnonzero(np.isin(kind, ("otp", "chr")))
+    key = doc[m].astype(np.int64) * 100_000 + day[m]
+    o = np.lexsort((rng.random(len(m)), key))
+    ks = key[o]
+    starts = np.r_[0, np.flatnonzero(ks[1:] != ks[:-1]) + 1] if len(ks) else np.zeros(0, int)
+    first_of = np.repeat(starts, np.diff(np.r_[starts, len(ks)]))
+    # a random starting hour per doctor-day: chunks (other persons, same doctor-day) do not pile up at 8:00
+    group = np.cumsum(np.r_[0, (ks[1:] != ks[:-1]).astype(np.int64)]) if len(ks) else np.zeros(0, np.int64)
+    offset = rng.integers(0, 9, len(starts))[group]
+    slot = np.empty(len(m), np.int64)
+    slot[o] = (np.arange(len(ks)) - first_of + offset) % 9
+    minute[m] = (8 + slot) * 60 + rng.integers(0, 50, len(m))
     begn = base.astype("datetime64[s]") + minute * NS_MIN
     dis_min = rng.integers(9 * 60, 11 * 60 + 30, nv)
     end_ip = (base + vlos.astype("timedelta64[D]")).astype("datetime64[s]") + dis_min * NS_MIN

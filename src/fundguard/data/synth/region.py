@@ -44,7 +44,9 @@ DEPTS = {
 HOSP_DEPTS = (["A03", "A04", "A05", "A07", "A16", "A21", "A50"], [0.36, 0.2, 0.1, 0.1, 0.1, 0.06, 0.08])
 
 # Outpatient visits per person-year (all settings) used to size the number of doctors.
-OTP_RATE = 4.5
+OTP_RATE = 3.2
+CHRONIC_RATE = 1.5
+CHRONIC_SHARE = sum(KINDS[k][8] for k in ("h2", "h1", "chc", "thc"))
 PHARM_RATE = 3.0
 
 
@@ -129,18 +131,20 @@ def practitioners(rng: np.random.Generator, inst: pd.DataFrame, persons: int) ->
     rows = []
     n_d = n_y = 0
     for r in inst.itertuples():
-        daily = persons * OTP_RATE * r.otp_w / 300
+        # outpatient + 慢特病 visits a day (慢特病 only at 二级/一级/社区/乡镇): hospital doctors see ~8 a day
+        # on average (most work on the wards), primary-care doctors ~15, so a busy day stays under ~50
+        chronic = CHRONIC_RATE * r.otp_w / CHRONIC_SHARE if r.kind in ("h2", "h1", "chc", "thc") else 0.0
+        daily = persons * (OTP_RATE * r.otp_w + chronic) / 365
         if r.kind == "ph":
             docs, pharm = 0, int(max(2, np.ceil(persons * PHARM_RATE / (persons / KINDS["ph"][5]) / 300 / 30)))
         else:
-            minimum = {"h3": 60, "h2": 25, "h1": 8, "chc": 6, "thc": 6, "vc": 1}[r.kind]
-            docs = int(max(minimum, np.ceil(daily / 22)))
+            minimum = {"h3": 60, "h2": 25, "h1": 12, "chc": 6, "thc": 6, "vc": 1}[r.kind]
+            docs = int(max(minimum, np.ceil(daily / (8 if r.kind in ("h3", "h2", "h1") else 15))))
             pharm = {"h3": 10, "h2": 5, "h1": 2, "chc": 2, "thc": 2, "vc": 0}[r.kind]
         if r.kind in ("h3", "h2", "h1"):
-            depts = list(rng.choice(HOSP_DEPTS[0], size=docs, p=HOSP_DEPTS[1]))
-            for need in HOSP_DEPTS[0]:  # every department staffed
-                if need not in depts:
-                    depts[len(depts) - 1 - HOSP_DEPTS[0].index(need)] = need
+            # every department staffed, in proportion (内科 takes most outpatients and the 慢特病)
+            per = np.maximum(1, np.round(docs * np.array(HOSP_DEPTS[1]))).astype(int)
+            depts = [d for d, k in zip(HOSP_DEPTS[0], per, strict=True) for _ in range(k)]
         elif r.kind in ("chc", "thc"):
             depts = ["A02"] * docs
             depts[-1] = "A07"
