@@ -217,3 +217,23 @@ def test_password_older_than_90_days_must_be_changed(client, store):
     r = client.get("/findings")
     assert r.status_code == 303 and r.headers["location"] == "/password"
     assert "超过 90 天" in client.get("/password").text
+
+
+def test_password_change_ends_other_sessions(app, store):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, follow_redirects=False) as a, TestClient(app, follow_redirects=False) as b:
+        csrf = login(a, "auditor1")
+        login(b, "auditor1")
+        r = a.post(
+            "/password",
+            data={
+                "csrf_token": csrf,
+                "old_password": PASSWORD,
+                "new_password": "Another-Passw0rd",
+                "new_password2": "Another-Passw0rd",
+            },
+        )
+        assert r.status_code == 303
+        assert a.get("/findings").status_code == 200  # the session that changed it stays
+        assert b.get("/findings").status_code == 303  # the other one is logged out

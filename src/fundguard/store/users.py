@@ -106,7 +106,10 @@ def bootstrap_admin(session: Session) -> str | None:
     return password
 
 
-def change_password(session: Session, user: User, old: str, new: str, ip: str = "") -> list[str]:
+def change_password(
+    session: Session, user: User, old: str, new: str, ip: str = "", keep_session: str | None = None
+) -> list[str]:
+    """Change the password (policy-checked); the user's other sessions end, `keep_session` stays."""
     problems = []
     if not verify_password(user.password_hash, old):
         problems.append("原密码不正确")
@@ -118,6 +121,7 @@ def change_password(session: Session, user: User, old: str, new: str, ip: str = 
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.password_changed_at = utcnow()
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.id != (keep_session or "")))
     oplog.append(
         session, "password_change", username=user.username, role=user.role, ip=ip, target=f"user:{user.username}"
     )

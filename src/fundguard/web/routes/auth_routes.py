@@ -112,7 +112,7 @@ def password_change(
     else:
         with request.app.state.store.session() as s:
             user = s.get(User, ctx.user.id)
-            errors = users.change_password(s, user, old_password, new_password, ctx.ip)
+            errors = users.change_password(s, user, old_password, new_password, ctx.ip, keep_session=ctx.ws.id)
     if errors:
         return request.app.state.templates.TemplateResponse(
             request,
