@@ -38,6 +38,6 @@ def test_synth_cli_rejects_unknown_format(tmp_path: Path) -> None:
 def test_fee_lines_sets_the_number_of_persons() -> None:
     from fundguard.data.synth import persons_for_lines
 
-    assert persons_for_lines(1_000_000) == 40_000
-    assert persons_for_lines(20_000_000, months=12) == 800_000
+    assert persons_for_lines(1_000_000) == round(1_000_000 / 28)
+    assert persons_for_lines(20_000_000, months=6) == round(20_000_000 / 14)
     assert persons_for_lines(10) == 2000  # never below the demo size
