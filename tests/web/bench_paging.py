@@ -58,3 +58,10 @@ with Data(path, Scope(("230100",))) as d:
     )
 with Data(path, Scope(None, "H230100000004")) as d:
     t("institution user page 1", lambda: d.findings_page(FindingFilter(), "occur_time", True, 1, 20))
+
+from fundguard.web.dashboard_data import DashFilter, findings_by, totals  # noqa: E402
+
+with Data(path, Scope(("230100",))) as d:
+    for dim in ("rule", "institution", "doctor", "month"):
+        t(f"dashboard findings by {dim}", lambda dim=dim: findings_by(d, DashFilter(), dim))
+    t("dashboard totals", lambda: totals(d, DashFilter()))

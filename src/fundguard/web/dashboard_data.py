@@ -46,10 +46,12 @@ def fund_trend(data: Data, flt: DashFilter) -> list[dict]:
     w2, p2 = _period("s.setl_time", flt)
     where = " AND ".join([cond, "s.vali_flag = '1'", *w1, *w2])
     return data.q(
-        f"""SELECT strftime(s.setl_time, '%Y-%m') AS ym, count(*) AS setl_cnt,
-                   sum(s.medfee_sumamt) AS medfee_sumamt, sum(s.fund_pay_sumamt) AS fund_pay_sumamt
-            FROM setl_d s JOIN fixmedins m ON m.fixmedins_code = s.fixmedins_code
-            WHERE {where} GROUP BY ym ORDER BY ym""",
+        # Grouping on an integer yyyymm is several times faster than on strftime text; format after grouping.
+        f"""SELECT printf('%04d-%02d', ym // 100, ym % 100) AS ym, setl_cnt, medfee_sumamt, fund_pay_sumamt FROM (
+              SELECT year(s.setl_time) * 100 + month(s.setl_time) AS ym, count(*) AS setl_cnt,
+                     sum(s.medfee_sumamt) AS medfee_sumamt, sum(s.fund_pay_sumamt) AS fund_pay_sumamt
+              FROM setl_d s JOIN fixmedins m ON m.fixmedins_code = s.fixmedins_code
+              WHERE {where} GROUP BY 1) t ORDER BY ym""",
         [*params, *p1, *p2],
     )
 
@@ -73,17 +75,21 @@ def findings_by(data: Data, flt: DashFilter, dim: str, limit: int = 10) -> list[
         "rule": ("f.rule_code", "any_value(f.rule_name)"),
         "institution": ("f.fixmedins_code", "any_value(m.fixmedins_name)" if join else "NULL"),
         "doctor": ("f.bilg_dr_codg", "NULL"),
-        "month": ("strftime(f.occur_time, '%Y-%m')", "NULL"),
+        "month": ("year(f.occur_time) * 100 + month(f.occur_time)", "NULL"),
     }[dim]
     order = "k" if dim == "month" else "amount DESC, k"
     lim = "" if dim == "month" else f"LIMIT {int(limit)}"
-    return data.q(
+    rows = data.q(
         f"""SELECT {key} AS k, {label} AS label, count(*) AS n, sum(f.violation_amount) AS amount,
                    count(DISTINCT f.rule_code) AS rules
             FROM findings f {join} WHERE {where} AND {key} IS NOT NULL
             GROUP BY k ORDER BY {order} {lim}""",
         params,
     )
+    if dim == "month":  # grouped on integer yyyymm (fast); shown as YYYY-MM
+        for r in rows:
+            r["k"] = f"{int(r['k']) // 100:04d}-{int(r['k']) % 100:02d}"
+    return rows
 
 
 def totals(data: Data, flt: DashFilter) -> dict:
