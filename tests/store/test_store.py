@@ -210,3 +210,13 @@ def test_login_purges_abandoned_sessions(store):
     with store.session() as s:
         assert s.execute(select(WebSession)).scalars().all().__len__() == 1
         assert users.load_session(s, old.id, 30) is None
+
+
+def test_statuses_for_many_ids_is_chunked(store):
+    with store.session() as s:
+        a = _user(s, "a1", "auditor")
+    with store.session() as s:
+        reviews.record(s, s.get(User, a.id), "F7", "确认违规", "")
+    ids = [f"X{i}" for i in range(12_000)] + ["F7"]
+    with store.session() as s:
+        assert reviews.statuses_for(s, ids, chunk=5000) == {"F7": "已初审"}

@@ -79,8 +79,10 @@ def ids_with_status(session: Session, statuses: list[str]) -> list[str]:
     return list(session.execute(select(Review.finding_id).where(Review.status.in_(statuses))).scalars())
 
 
-def statuses_for(session: Session, finding_ids: list[str]) -> dict[str, str]:
-    if not finding_ids:
-        return {}
-    rows = session.execute(select(Review.finding_id, Review.status).where(Review.finding_id.in_(finding_ids))).all()
-    return dict(rows)
+def statuses_for(session: Session, finding_ids: list[str], chunk: int = 5000) -> dict[str, str]:
+    """Review status of each listed finding that has one (chunked: IN lists have driver limits)."""
+    out: dict[str, str] = {}
+    for i in range(0, len(finding_ids), chunk):
+        part = finding_ids[i : i + chunk]
+        out.update(session.execute(select(Review.finding_id, Review.status).where(Review.finding_id.in_(part))).all())
+    return out
