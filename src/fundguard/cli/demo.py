@@ -59,6 +59,37 @@ def _build(out: Path, warehouse: Path, persons: int, seed: int, months: int) -> 
     console.print(t)
 
 
+DEMO_USERS = (
+    ("kezhang", "chief", "科长（终审）"),
+    ("jihe", "auditor", "稽核员（初审）"),
+    ("fuhe", "reviewer", "复核员"),
+)
+
+
+def _demo_users(store) -> list[tuple[str, str, str]]:
+    """Business users for the demo (the administrator cannot see business data by design); a rerun
+    gives each a fresh one-time password, which the operation log records."""
+    from sqlalchemy import select
+
+    from fundguard.store import oplog
+    from fundguard.store.models import User
+    from fundguard.store.passwords import hash_password, random_password
+    from fundguard.store.users import create_user
+
+    out = []
+    with store.session() as s:
+        for username, role, label in DEMO_USERS:
+            password = random_password()
+            user = s.execute(select(User).where(User.username == username)).scalar()
+            if user is None:
+                create_user(s, username, password, role, display_name=label, admdvs_scope="*", actor="demo")
+            else:
+                user.password_hash, user.must_change_password, user.active = hash_password(password), True, True
+                oplog.append(s, "password_reset", username="demo", target=f"user:{username}")
+            out.append((username, label, password))
+    return out
+
+
 def register(app: typer.Typer) -> None:
     @app.command(
         "demo", help="演示：生成模拟统筹区、筛查并启动 Web 界面 / demo: build a region, screen it, serve the UI"
@@ -85,15 +116,14 @@ def register(app: typer.Typer) -> None:
 
         s = load_settings()
         s.warehouse = str(warehouse)
+        s.store_url = f"sqlite:///{warehouse.with_name('demo-store.sqlite')}"
         s.host, s.port = host, port
         web = create_app(s)
+        logins = _demo_users(web.state.store)
         console.print(f"\n[bold]Web 监管平台 / web platform: http://{host}:{port}/[/bold]")
         if web.state.initial_admin_password:
-            console.print("首次登录 / first login:  用户名 admin  密码 " + web.state.initial_admin_password)
-            console.print("（此密码仅显示一次，首次登录须修改 / shown once; change it at first login）")
-        else:
-            console.print(
-                "管理员已在之前的运行中创建；忘记密码可执行 / admin exists; to reset: "
-                ".venv/bin/fundguard admin reset-password admin"
-            )
+            logins.insert(0, ("admin", "系统管理员（仅用户管理）", web.state.initial_admin_password))
+        console.print("演示账号（首次登录须修改密码）/ demo logins (change the password at first login):")
+        for username, role, password in logins:
+            console.print(f"  {role:<16} 用户名 {username:<8} 密码 {password}")
         uvicorn.run(web, host=host, port=port, log_level="warning")
