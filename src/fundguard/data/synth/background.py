@@ -328,11 +328,16 @@ def lines(ctx: Context, rng: np.random.Generator, v: Visits) -> Lines:
         rng.integers(8, 25, int(mon.sum())),
         t_daily[mon] + 15 * NS_MIN,
     )
-    # drugs 1–3 per day
+    # drugs 1–3 per day; a stay's treatment intensity (1–6 units a line) varies with the patient, so two
+    # stays of one condition at one hospital never cost the same to the 分 (as clustered fake admissions do)
     kd = rng.choice([1, 2, 3], size=len(di), p=[0.3, 0.4, 0.3])
     dv = np.repeat(di, kd)
     dt_ = np.repeat(t_daily, kd) + rng.integers(30, 600, len(dv)) * NS_MIN
-    add(dv, _drugs(ctx, rng, df, dv, inpatient=True), rng.integers(1, 4, len(dv)), dt_)
+    intensity = rng.integers(1, 4, nv)
+    add(dv, _drugs(ctx, rng, df, dv, inpatient=True), rng.integers(1, 3, len(dv)) * intensity[dv], dt_)
+    # one expensive 乙类 drug course on a third of stays (antibiotics, anticoagulants …)
+    big = ip[rng.random(len(ip)) < 0.35]
+    add(big, _drugs(ctx, rng, df, big, inpatient=True), rng.integers(3, 15, len(big)), begn[big] + 90 * NS_MIN)
     # treatment of a CC/MCC secondary diagnosis: two more drug lines a day and a daily lab
     cc = level[di] > 0
     xv = np.repeat(di[cc], 2)
