@@ -50,13 +50,23 @@ def run_cases_spark(spark, rule: Rule, cases: list[Case], workdir: Path | None =
             q = rule_spark_sql(rule, bound, views)
             cols = ", ".join(f"q.{c}" for c in OUTPUT_COLUMNS)
             parts.append(f"SELECT {i} AS _case, {cols} FROM ({q}) q")
-        # Tiny data: one shuffle partition saves most of the task overhead.
-        previous = spark.conf.get("spark.sql.shuffle.partitions")
-        spark.conf.set("spark.sql.shuffle.partitions", "1")
+        # Tiny data: one shuffle partition and no code generation (compiling costs more than it saves).
+        tiny = {
+            "spark.sql.shuffle.partitions": "1",
+            "spark.sql.codegen.wholeStage": "false",
+            "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+        }
+        previous = {k: spark.conf.get(k, None) for k in tiny}
+        for k, v in tiny.items():
+            spark.conf.set(k, v)
         try:
             rows = spark.sql("\nUNION ALL\n".join(parts)).collect()
         finally:
-            spark.conf.set("spark.sql.shuffle.partitions", previous)
+            for k, v in previous.items():
+                if v is None:
+                    spark.conf.unset(k)
+                else:
+                    spark.conf.set(k, v)
     out: dict[int, list[dict]] = {i: [] for i in range(1, len(cases) + 1)}
     for r in rows:
         d = r.asDict()
