@@ -16,13 +16,20 @@ def register(app: typer.Typer) -> None:
         folder: Annotated[Path, typer.Argument(help="fundguard synth 生成的目录 / folder written by fundguard synth")],
         warehouse: WarehouseOpt = None,
         engine: Annotated[str, typer.Option("--engine", help="duckdb | spark")] = "duckdb",
+        strict: Annotated[
+            bool,
+            typer.Option("--strict", help="确定类场景未达标时返回非零 / exit 1 when a deterministic target is missed"),
+        ] = False,
         as_json: JsonOpt = False,
     ) -> None:
         from fundguard.engine.evaluate import PRECISION_TARGET, RECALL_TARGET, evaluate
 
         result, scores = evaluate(folder, warehouse, engine=engine)
+        failed = [s.id for s in scores if s.passed is False]
         if as_json:
-            print_json({"screen": result.as_dict(), "scenarios": [s.as_dict() for s in scores]})
+            print_json({"screen": result.as_dict(), "scenarios": [s.as_dict() for s in scores], "failed": failed})
+            if strict and failed:
+                raise typer.Exit(1)
             return
         from rich.table import Table
 
@@ -53,3 +60,7 @@ def register(app: typer.Typer) -> None:
             for u in s.unexpected_hits:
                 console.print(f"{s.id} 误报：{u['rule_code']} {u['key']} {u['message']}", markup=False)
         console.print(f"筛查 {result.n_findings} 条疑点，用时 {result.seconds:.1f} 秒；规则库 {result.library_version}")
+        if failed:
+            console.print(f"未达标的确定类场景：{', '.join(failed)}")
+            if strict:
+                raise typer.Exit(1)
