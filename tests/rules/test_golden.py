@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from fundguard.engine.cases import comparable, load_cases, match_expectations, run_case_duckdb, run_case_findings
+from fundguard.engine.cases import comparable, load_cases, match_expectations, run_case, run_case_duckdb
 from fundguard.engine.library import load_rule, rule_folders
 from fundguard.errors import FundguardError
 
@@ -34,9 +34,8 @@ def test_golden_duckdb(folder):
     failures = []
     for case in cases:
         try:
-            rows = run_case_duckdb(rule, case)
+            rows, findings = run_case(rule, case, with_findings=True)
             problems = match_expectations(case.expect, rows)
-            findings = run_case_findings(rule, case)
             ids = [f["finding_id"] for f in findings]
             if len(set(ids)) != len(rows):
                 problems.append(

@@ -399,18 +399,15 @@ def load_case_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, list[dict
 
 
 def run_case_duckdb(rule: Rule, case: Case) -> list[dict]:
-    con = duckdb.connect()
-    try:
-        load_case_tables(con, case.tables)
-        create_views(con, case_scope(case))
-        bound = bound_params(rule, case_as_of(case), case.admdvs, case.params)
-        return run_rule_rows(con, rule, bound)
-    finally:
-        con.close()
+    return run_case(rule, case)[0]
 
 
 def run_case_findings(rule: Rule, case: Case) -> list[dict]:
-    """The case through the findings wrapper (ids, evidence JSON), as `screen` would write it."""
+    return run_case(rule, case, with_findings=True)[1]
+
+
+def run_case(rule: Rule, case: Case, with_findings: bool = False) -> tuple[list[dict], list[dict]]:
+    """The rule's raw output rows, and (optionally) the same through the findings wrapper as `screen` writes it."""
     from fundguard.engine.duck import rule_query
     from fundguard.engine.findings import findings_sql
 
@@ -419,10 +416,16 @@ def run_case_findings(rule: Rule, case: Case) -> list[dict]:
         load_case_tables(con, case.tables)
         create_views(con, case_scope(case))
         bound = bound_params(rule, case_as_of(case), case.admdvs, case.params)
-        sql = findings_sql(rule, rule_query(rule, bound), bound, "golden", "golden", "2025-01-01 00:00:00", "duckdb")
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        rows = run_rule_rows(con, rule, bound)
+        findings: list[dict] = []
+        if with_findings:
+            sql = findings_sql(
+                rule, rule_query(rule, bound), bound, "golden", "golden", "2025-01-01 00:00:00", "duckdb"
+            )
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description]
+            findings = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return rows, findings
     finally:
         con.close()
 
