@@ -20,6 +20,7 @@ from typing import Any
 from fundguard.config import load_settings
 from fundguard.engine.library import Library, Rule, load_library
 from fundguard.errors import Problem
+from fundguard.realtime.batcher import Batcher
 from fundguard.realtime.context import ClaimRows, EvalContext
 from fundguard.realtime.history import open_store
 from fundguard.realtime.messages import MessageError, PrescriptionMessage, SettlementMessage
@@ -59,6 +60,22 @@ class AuditResult:
         return c
 
 
+def _unknown_person(psn_no: str) -> MessageError:
+    return MessageError(
+        f"参保人 {psn_no} 不在参保库中，且报文未提供 psninfo",
+        f"person {psn_no} is unknown and the message has no psninfo",
+        [
+            Problem(
+                "请求报文",
+                "参保库中无此人员，请在 input.psninfo 中提供性别、出生日期等",
+                "unknown person: send input.psninfo (gend, brdy, …)",
+                field="input.mdtrtinfo.psn_no",
+                value=psn_no,
+            )
+        ],
+    )
+
+
 def _money(v: Any) -> float:
     return float(Decimal(str(v or 0)).quantize(Decimal("0.01")))
 
@@ -73,6 +90,7 @@ class Auditor:
         region: str | None = None,
         pool_size: int = 1,
         rule_codes: list[str] | None = None,
+        max_batch: int = 32,
     ):
         self.store = Path(store)
         self.library = library or load_library()
@@ -89,8 +107,10 @@ class Auditor:
             self._pool.put(ctx)
         probe = self._all[0].con
         self.institutions = {r[0] for r in probe.execute("SELECT fixmedins_code FROM fixmedins").fetchall()}
+        self._batcher = Batcher(self, workers=len(self._all), max_batch=max_batch)
 
     def close(self) -> None:
+        self._batcher.stop()
         for ctx in self._all:
             ctx.close()
 
@@ -100,6 +120,7 @@ class Auditor:
         for ctx in self._all:
             for stage in self.rules:
                 ctx.prepare(stage, day)
+            ctx.knowledge_on(day)
 
     @contextmanager
     def _context(self) -> Iterator[EvalContext]:
@@ -195,26 +216,35 @@ class Auditor:
         msg: SettlementMessage | PrescriptionMessage,
         history_until: dt.datetime | None = None,
     ) -> AuditResult:
+        """Judge one message; concurrent calls are evaluated together in micro-batches."""
         stage = STAGE_OF[kind]
         claim = self.claim_rows(msg, history_until)
+        return self._batcher.submit(stage, claim)
+
+    def evaluate(self, stage: str, claims: list[ClaimRows]) -> list[AuditResult | MessageError]:
+        """One pass of the stage's rules over claims of distinct persons and one date."""
         with self._context() as ctx:
-            known = ctx.load(claim)
-            if not known:
-                raise MessageError(
-                    f"参保人 {claim.psn_no} 不在参保库中，且报文未提供 psninfo",
-                    f"person {claim.psn_no} is unknown and the message has no psninfo",
-                    [
-                        Problem(
-                            "请求报文",
-                            "参保库中无此人员，请在 input.psninfo 中提供性别、出生日期等",
-                            "unknown person: send input.psninfo (gend, brdy, …)",
-                            field="input.mdtrtinfo.psn_no",
-                            value=claim.psn_no,
-                        )
-                    ],
-                )
-            rows = ctx.run(stage, claim.as_of)
-        return self._result(stage, claim, rows)
+            known = ctx.load(claims)
+            rows = ctx.run(stage, claims[0].as_of)
+        out: list[AuditResult | MessageError] = []
+        by_claim: dict[int, list[dict]] = {i: [] for i in range(len(claims))}
+        owner_sn = {r["feedetl_sn"]: i for i, c in enumerate(claims) for r in c.tables["fee_list_d"]}
+        owner_setl = {c.setl_id: i for i, c in enumerate(claims)}
+        owner_visit = {c.mdtrt_id: i for i, c in enumerate(claims)}
+        for r in rows:
+            sn = r["feedetl_sn"]
+            if sn is not None:
+                i = owner_sn.get(sn)
+            else:
+                i = owner_setl.get(r["setl_id"], owner_visit.get(r["mdtrt_id"]))
+            if i is not None:
+                by_claim[i].append(r)
+        for i, claim in enumerate(claims):
+            if claim.psn_no not in known:
+                out.append(_unknown_person(claim.psn_no))
+            else:
+                out.append(self._result(stage, claim, by_claim[i]))
+        return out
 
     def _result(self, stage: str, claim: ClaimRows, rows: list[dict[str, Any]]) -> AuditResult:
         lines_in = claim.tables["fee_list_d"]

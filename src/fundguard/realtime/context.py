@@ -1,16 +1,15 @@
 """One warm evaluation context: an in-memory DuckDB with the knowledge, the rule views and the rule
-queries prepared once, into which each request loads one person's history plus the incoming claim.
+queries bound once, into which each request loads one person's history plus the incoming claim.
 
 The rule views are the engine's (``view_definitions``), over small per-request tables with the
-national names; the knowledge in force is a table refreshed only when the claim date changes. The
-rules of a stage run as ONE prepared statement: the UNION ALL of their unchanged query.sql texts with
-the parameter values in force (re-prepared only when a value changes, e.g. on an effective date).
+national names; the knowledge in force is a table refreshed only when the claim date changes. Each
+rule of a stage runs its unchanged query.sql with the parameter values in force on the claim date
+(substituted once per date and cached).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +71,7 @@ class EvalContext:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM h.{table}")
         for table in (*CLAIM_TABLES, *EMPTY_TABLES):
             con.execute(ddl(table))
+        con.execute("CREATE TABLE _claims (psn_no VARCHAR, setl_id VARCHAR, mdtrt_id VARCHAR, until TIMESTAMP)")
         self._insert_sql = {t: self._insert_statement(t) for t in CLAIM_TABLES}
         present = {t: set(table_columns(t)) for t in (*CLAIM_TABLES, *EMPTY_TABLES, *REFERENCE_TABLES)}
         present["kb_point"] = {d[0] for d in con.execute("SELECT * FROM kb_point LIMIT 0").description}
@@ -83,8 +83,7 @@ class EvalContext:
         for name, sql in views:
             con.execute(f"CREATE VIEW {name} AS {sql}")
         self._kb_date: dt.date | None = None
-        self._prepared: dict[str, str] = {}  # signature of bound params -> statement name
-        self._by_date: dict[tuple[str, dt.date], str] = {}  # (stage, claim date) -> statement name
+        self._by_date: dict[tuple[str, dt.date], list[str]] = {}  # (stage, claim date) -> rule SQL
 
     @staticmethod
     def _insert_statement(table: str) -> str:
@@ -95,7 +94,7 @@ class EvalContext:
         self.con.close()
 
     # -- knowledge -------------------------------------------------------------------------------
-    def _knowledge_on(self, day: dt.date) -> None:
+    def knowledge_on(self, day: dt.date) -> None:
         """kb points valid on the claim date (batch: valid at some time in the screened period)."""
         if self._kb_date == day:
             return
@@ -108,91 +107,94 @@ class EvalContext:
         self._kb_date = day
 
     # -- data --------------------------------------------------------------------------------------
-    def load(self, claim: ClaimRows) -> bool:
-        """Fill the tables for one claim; False when the person is unknown (no psn_info row)."""
+    def load(self, claims: Sequence[ClaimRows]) -> set[str]:
+        """Fill the tables for a batch of claims of distinct persons; returns the persons known
+        (a psn_info row from the store or the message)."""
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            for table in CLAIM_TABLES:
+            for table in (*CLAIM_TABLES, "_claims"):
                 con.execute(f"DELETE FROM {table}")
-            self._load_history(claim)
-            for table, rows in claim.tables.items():
-                if not rows:
-                    continue
-                cols = list(table_columns(table))
-                con.executemany(self._insert_sql[table], [[r.get(c) for c in cols] for r in rows])
+            con.executemany(
+                "INSERT INTO _claims VALUES (?, ?, ?, ?)",
+                [[c.psn_no, c.setl_id, c.mdtrt_id, c.history_until] for c in claims],
+            )
+            self._load_history(claims)
+            for table in CLAIM_TABLES:
+                rows = [r for c in claims for r in c.tables.get(table, [])]
+                if rows:
+                    cols = list(table_columns(table))
+                    con.executemany(self._insert_sql[table], [[r.get(c) for c in cols] for r in rows])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self._knowledge_on(claim.as_of)
-        return con.execute("SELECT count(*) FROM psn_info").fetchone()[0] > 0
+        self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
+        return {r[0] for r in con.execute("SELECT DISTINCT psn_no FROM psn_info").fetchall()}
 
-    def _load_history(self, claim: ClaimRows) -> None:
-        """The person's rows from the store, minus the incoming claim (and, when replaying, later data)."""
+    def _load_history(self, claims: Sequence[ClaimRows]) -> None:
+        """The persons' rows from the store, minus the incoming claims (and, when replaying, later data).
+
+        The person filter is a literal IN list so the scan of the person-clustered store prunes row
+        groups by their min/max; the join with _claims applies each claim's own exclusions."""
         con = self.con
-        p = claim.psn_no
-        incoming_psn = bool(claim.tables.get("psn_info"))
-        if not incoming_psn:
-            con.execute("INSERT INTO psn_info SELECT * FROM h.psn_info WHERE psn_no = ?", [p])
-        until = claim.history_until
-        setl_cond = "psn_no = ? AND setl_id <> ?"
-        setl_args: list[Any] = [p, claim.setl_id]
-        if until is not None:
-            setl_cond += " AND setl_time < ?"
-            setl_args.append(until)
-        con.execute(f"INSERT INTO setl_d SELECT * FROM h.setl_d WHERE {setl_cond}", setl_args)
-        fee_cols = ", ".join(table_columns("fee_list_d"))
-        incoming_sn = [r["feedetl_sn"] for r in claim.tables.get("fee_list_d", [])]
-        fee_sql = f"INSERT INTO fee_list_d SELECT {fee_cols} FROM h.fee_list_d WHERE psn_no = ? AND setl_id <> ?"
-        args: list[Any] = [p, claim.setl_id]
-        if until is not None:
-            fee_sql += " AND (setl_id IN (SELECT setl_id FROM setl_d) OR fee_ocur_time < ?)"
-            args.append(until)
-        con.execute(fee_sql, args)
+        persons = sorted({c.psn_no for c in claims})
+        inl = "(" + ", ".join("?" for _ in persons) + ")"
+        given = {c.psn_no for c in claims if c.tables.get("psn_info")}
+        wanted = [p for p in persons if p not in given]
+        if wanted:
+            con.execute(
+                f"INSERT INTO psn_info SELECT * FROM h.psn_info WHERE psn_no IN ({', '.join('?' for _ in wanted)})",
+                wanted,
+            )
+        con.execute(
+            f"""INSERT INTO setl_d SELECT s.* FROM h.setl_d s JOIN _claims c ON c.psn_no = s.psn_no
+            WHERE s.psn_no IN {inl} AND s.setl_id <> c.setl_id AND (c.until IS NULL OR s.setl_time < c.until)""",
+            persons,
+        )
+        fee_cols = ", ".join(f"f.{c}" for c in table_columns("fee_list_d"))
+        con.execute(
+            f"""INSERT INTO fee_list_d SELECT {fee_cols} FROM h.fee_list_d f JOIN _claims c ON c.psn_no = f.psn_no
+            WHERE f.psn_no IN {inl} AND f.setl_id <> c.setl_id
+              AND (c.until IS NULL OR f.setl_id IN (SELECT setl_id FROM setl_d))""",
+            persons,
+        )
+        incoming_sn = [r["feedetl_sn"] for c in claims for r in c.tables.get("fee_list_d", [])]
         if incoming_sn:
             con.execute("DELETE FROM fee_list_d WHERE list_contains(?, feedetl_sn)", [incoming_sn])
-        mdtrt_sql = "INSERT INTO mdtrt_d SELECT * FROM h.mdtrt_d WHERE psn_no = ? AND mdtrt_id <> ?"
-        margs: list[Any] = [p, claim.mdtrt_id]
-        if until is not None:
-            mdtrt_sql += " AND begntime < ?"
-            margs.append(until)
-        con.execute(mdtrt_sql, margs)
+        con.execute(
+            f"""INSERT INTO mdtrt_d SELECT m.* FROM h.mdtrt_d m JOIN _claims c ON c.psn_no = m.psn_no
+            WHERE m.psn_no IN {inl} AND m.mdtrt_id <> c.mdtrt_id AND (c.until IS NULL OR m.begntime < c.until)""",
+            persons,
+        )
         for table in ("diag_d", "oprn_d"):
             cols = ", ".join(table_columns(table))
             con.execute(
-                f"INSERT INTO {table} SELECT {cols} FROM h.{table} WHERE _psn_no = ? AND mdtrt_id <> ? "
-                "AND mdtrt_id IN (SELECT mdtrt_id FROM mdtrt_d)",
-                [p, claim.mdtrt_id],
+                f"""INSERT INTO {table} SELECT {cols} FROM h.{table}
+                WHERE _psn_no IN {inl} AND mdtrt_id IN (SELECT mdtrt_id FROM mdtrt_d)""",
+                persons,
             )
 
     # -- rules -------------------------------------------------------------------------------------
-    def prepare(self, stage: str, as_of: dt.date) -> str:
-        """The prepared UNION ALL of the stage's rules with the parameters in force on `as_of`."""
-        name = self._by_date.get((stage, as_of))
-        if name is None:
-            name = self._by_date[(stage, as_of)] = self._prepare(self.rules[stage], as_of)
-        return name
+    def prepare(self, stage: str, as_of: dt.date) -> list[str]:
+        """The stage's rule SQL texts with the parameters in force on `as_of` (cached per date).
 
-    def _prepare(self, rules: list[Rule], as_of: dt.date) -> str:
-        parts: list[str] = []
-        bound_all = []
-        for rule in rules:
-            bound = bound_params(rule, as_of, self.region)
-            bound_all.append((rule.code, sorted(bound.items())))
-            sql = rule_query(rule, bound)
-            cols = ", ".join(f"CAST({c} AS {_RESULT_TYPES[c]}) AS {c}" for c in OUTPUT_COLUMNS)
-            parts.append(f"SELECT '{rule.code}' AS rule_code, {cols} FROM (\n{sql}\n) AS r_{len(parts)}")
-        sig = hashlib.sha1(repr(bound_all).encode()).hexdigest()[:16]
-        name = self._prepared.get(sig)
-        if name is None:
-            name = f"rules_{sig}"
-            self.con.execute(f"PREPARE {name} AS " + "\nUNION ALL\n".join(parts))
-            self._prepared[sig] = name
-        return name
+        Kept as text: DuckDB re-plans a table-reading prepared statement on every EXECUTE anyway."""
+        key = (stage, as_of)
+        sqls = self._by_date.get(key)
+        if sqls is None:
+            sqls = self._by_date[key] = [self._rule_sql(r, as_of) for r in self.rules[stage]]
+        return sqls
+
+    def _rule_sql(self, rule: Rule, as_of: dt.date) -> str:
+        sql = rule_query(rule, bound_params(rule, as_of, self.region))
+        cols = ", ".join(f"CAST({c} AS {_RESULT_TYPES[c]}) AS {c}" for c in OUTPUT_COLUMNS)
+        return f"SELECT '{rule.code}' AS rule_code, {cols} FROM (\n{sql}\n) AS r"
 
     def run(self, stage: str, as_of: dt.date) -> list[dict[str, Any]]:
-        if not self.rules.get(stage):
-            return []
-        cur = self.con.execute(f"EXECUTE {self.prepare(stage, as_of)}")
-        return [dict(zip(RESULT_COLUMNS, row, strict=True)) for row in cur.fetchall()]
+        """Every rule of the stage, one statement each (one UNION ALL plans slower than its parts)."""
+        out: list[dict[str, Any]] = []
+        for sql in self.prepare(stage, as_of):
+            for row in self.con.execute(sql).fetchall():
+                out.append(dict(zip(RESULT_COLUMNS, row, strict=True)))
+        return out
