@@ -9,6 +9,7 @@ FUNDGUARD_AUDIT_POOL (evaluation contexts per process), FUNDGUARD_ADMDVS (region
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import json
@@ -174,10 +175,8 @@ async def _handle(service: AuditService, kind: str, request: Request) -> JSONRes
         return JSONResponse(body, status_code=500)
     finally:
         rec.response_time = _now()
-        try:
+        with contextlib.suppress(FundguardError):  # a log that cannot open must not fail the audit
             service.calllog.record(rec)
-        except FundguardError:
-            pass
 
 
 def create_audit_router(

@@ -233,10 +233,7 @@ class Auditor:
         owner_visit = {c.mdtrt_id: i for i, c in enumerate(claims)}
         for r in rows:
             sn = r["feedetl_sn"]
-            if sn is not None:
-                i = owner_sn.get(sn)
-            else:
-                i = owner_setl.get(r["setl_id"], owner_visit.get(r["mdtrt_id"]))
+            i = owner_sn.get(sn) if sn is not None else owner_setl.get(r["setl_id"], owner_visit.get(r["mdtrt_id"]))
             if i is not None:
                 by_claim[i].append(r)
         for i, claim in enumerate(claims):
