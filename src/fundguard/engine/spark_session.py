@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 from fundguard.config import load_settings
 
@@ -10,6 +11,8 @@ from fundguard.config import load_settings
 def get_spark(master: str | None = None):
     """A SparkSession for `master` (default: config spark_master — local[*], a cluster URL or sc://…)."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # pandas 3 works for what we use (toArrow, no pandas UDFs); the warning would clutter the CLI.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     from pyspark.sql import SparkSession
 
     settings = load_settings()
