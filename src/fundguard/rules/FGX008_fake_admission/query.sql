@@ -6,7 +6,8 @@ WITH visit_setl AS (
     GROUP BY mdtrt_id
 ),
 adm AS (
-    SELECT m.mdtrt_id, m.psn_no, m.fixmedins_code, m.begntime, m.begndate, v.medfee, v.hifp, v.fund_pay, v.setl_id
+    SELECT m.mdtrt_id, m.psn_no, m.fixmedins_code, m.begntime, m.begndate, v.medfee, v.hifp, v.fund_pay, v.setl_id,
+        substr(coalesce(m.dscg_maindiag_code, ''), 1, ${diag_prefix_len}) AS diag_group
     FROM mdtrt m
     JOIN visit_setl v ON v.mdtrt_id = m.mdtrt_id
     WHERE m.is_inpatient AND m.begndate IS NOT NULL AND v.medfee > 0
@@ -24,6 +25,9 @@ neighbour AS (
     FROM adm a
     JOIN adm b
         ON b.fixmedins_code = a.fixmedins_code
+        -- the same disease category: organised fake admissions share a diagnosis; a big hospital's
+        -- unrelated stays of similar cost do not
+        AND b.diag_group = a.diag_group
         AND abs(date_diff('day', a.begndate, b.begndate)) <= ${window_days}
         AND abs(b.medfee - a.medfee) <= a.medfee * ${amount_tolerance}
     GROUP BY a.mdtrt_id
