@@ -67,6 +67,9 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8100,
         workers: Annotated[int, typer.Option("--workers", help="进程数 / worker processes")] = 1,
         pool: Annotated[int, typer.Option("--pool", help="每进程并行评估上下文数 / contexts per process")] = 1,
+        parallel: Annotated[
+            int, typer.Option("--parallel", help="每上下文并行执行规则的游标数 / cursors per context")
+        ] = 2,
     ) -> None:
         import os
 
@@ -82,6 +85,7 @@ def register(app: typer.Typer) -> None:
         if log:
             os.environ["FUNDGUARD_AUDIT_LOG"] = str(log)
         os.environ["FUNDGUARD_AUDIT_POOL"] = str(pool)
+        os.environ["FUNDGUARD_AUDIT_PARALLEL"] = str(parallel)
         console.print(f"事中/事前审核接口：http://{host}:{port}/api/v1/audit/settlement 、/prescription")
         uvicorn.run("fundguard.realtime.api:create_app", factory=True, host=host, port=port, workers=workers)
 
@@ -153,7 +157,7 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--region", help="已有合成数据目录（复用）/ existing synthetic region folder to reuse"),
         ] = None,
-        workers: Annotated[int, typer.Option("--workers", help="服务进程数 / server processes")] = 2,
+        workers: Annotated[int, typer.Option("--workers", help="服务进程数 / server processes")] = 1,
         out: Annotated[Path, typer.Option("--out", help="结果目录 / results folder")] = Path("bench-results"),
         json_: JsonOpt = False,
     ) -> None:

@@ -91,6 +91,7 @@ class Auditor:
         pool_size: int = 1,
         rule_codes: list[str] | None = None,
         max_batch: int = 32,
+        parallel: int = 1,
     ):
         self.store = Path(store)
         self.library = library or load_library()
@@ -102,7 +103,7 @@ class Auditor:
         self._all: list[EvalContext] = []
         self._lock = threading.Lock()
         for _ in range(max(1, pool_size)):
-            ctx = EvalContext(self.store, self.rules, self.region)
+            ctx = EvalContext(self.store, self.rules, self.region, parallel=parallel)
             self._all.append(ctx)
             self._pool.put(ctx)
         probe = self._all[0].con

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import duckdb
+import pyarrow as pa
 
 from fundguard.engine.duck import bound_params, rule_query
 from fundguard.engine.library import OUTPUT_COLUMNS, Rule
@@ -42,6 +47,19 @@ _RESULT_TYPES = {
 RESULT_COLUMNS = ("rule_code", *OUTPUT_COLUMNS)
 
 
+def _text(v: Any) -> str | None:
+    """A value as text DuckDB casts back exactly (ISO dates and times, plain decimals)."""
+    if v is None:
+        return None
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    return str(v)
+
+
 @dataclass
 class ClaimRows:
     """The incoming claim as rows of the national tables (column name -> value)."""
@@ -59,7 +77,14 @@ class ClaimRows:
 class EvalContext:
     """Not thread-safe: one request at a time (the pool hands contexts out)."""
 
-    def __init__(self, store: Path | str, rules: dict[str, Sequence[Rule]], region: str | None, threads: int = 1):
+    def __init__(
+        self,
+        store: Path | str,
+        rules: dict[str, Sequence[Rule]],
+        region: str | None,
+        threads: int = 1,
+        parallel: int = 1,
+    ):
         self.rules = {stage: list(rs) for stage, rs in rules.items()}
         self.region = region
         self.con = open_store(store)
@@ -72,7 +97,7 @@ class EvalContext:
         for table in (*CLAIM_TABLES, *EMPTY_TABLES):
             con.execute(ddl(table))
         con.execute("CREATE TABLE _claims (psn_no VARCHAR, setl_id VARCHAR, mdtrt_id VARCHAR, until TIMESTAMP)")
-        self._insert_sql = {t: self._insert_statement(t) for t in CLAIM_TABLES}
+        self._insert_sql = {t: self._insert_statement(t) for t in (*CLAIM_TABLES, "_claims")}
         present = {t: set(table_columns(t)) for t in (*CLAIM_TABLES, *EMPTY_TABLES, *REFERENCE_TABLES)}
         present["kb_point"] = {d[0] for d in con.execute("SELECT * FROM kb_point LIMIT 0").description}
         views, _ = view_definitions(
@@ -84,13 +109,36 @@ class EvalContext:
             con.execute(f"CREATE VIEW {name} AS {sql}")
         self._kb_date: dt.date | None = None
         self._by_date: dict[tuple[str, dt.date], list[str]] = {}  # (stage, claim date) -> rule SQL
+        self._cursors = [con.cursor() for _ in range(max(1, parallel))] if parallel > 1 else []
+        self._pool = ThreadPoolExecutor(len(self._cursors), thread_name_prefix="rules") if self._cursors else None
 
     @staticmethod
     def _insert_statement(table: str) -> str:
-        cols = list(table_columns(table))
-        return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+        """INSERT … SELECT from an all-text Arrow table `_rows`, cast to the column types in SQL
+        (one statement per table instead of one per row)."""
+        types = (
+            {"psn_no": "VARCHAR", "setl_id": "VARCHAR", "mdtrt_id": "VARCHAR", "until": "TIMESTAMP"}
+            if table == "_claims"
+            else table_columns(table)
+        )
+        casts = ", ".join(f"CAST({c} AS {t})" for c, t in types.items())
+        return f"INSERT INTO {table} ({', '.join(types)}) SELECT {casts} FROM _rows"
+
+    def _insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        cols = list(self._columns(table))
+        data = {c: pa.array([_text(r.get(c)) for r in rows], type=pa.string()) for c in cols}
+        _rows = pa.table(data)  # noqa: F841 - read by DuckDB's replacement scan in the statement below
+        self.con.execute(self._insert_sql[table])
+
+    @staticmethod
+    def _columns(table: str) -> list[str]:
+        return ["psn_no", "setl_id", "mdtrt_id", "until"] if table == "_claims" else list(table_columns(table))
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        for cur in self._cursors:
+            cur.close()
         self.con.close()
 
     # -- knowledge -------------------------------------------------------------------------------
@@ -115,16 +163,18 @@ class EvalContext:
         try:
             for table in (*CLAIM_TABLES, "_claims"):
                 con.execute(f"DELETE FROM {table}")
-            con.executemany(
-                "INSERT INTO _claims VALUES (?, ?, ?, ?)",
-                [[c.psn_no, c.setl_id, c.mdtrt_id, c.history_until] for c in claims],
+            self._insert(
+                "_claims",
+                [
+                    {"psn_no": c.psn_no, "setl_id": c.setl_id, "mdtrt_id": c.mdtrt_id, "until": c.history_until}
+                    for c in claims
+                ],
             )
             self._load_history(claims)
             for table in CLAIM_TABLES:
                 rows = [r for c in claims for r in c.tables.get(table, [])]
                 if rows:
-                    cols = list(table_columns(table))
-                    con.executemany(self._insert_sql[table], [[r.get(c) for c in cols] for r in rows])
+                    self._insert(table, rows)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -192,9 +242,20 @@ class EvalContext:
         return f"SELECT '{rule.code}' AS rule_code, {cols} FROM (\n{sql}\n) AS r"
 
     def run(self, stage: str, as_of: dt.date) -> list[dict[str, Any]]:
-        """Every rule of the stage, one statement each (one UNION ALL plans slower than its parts)."""
+        """Every rule of the stage, one statement each (one UNION ALL plans slower than its parts),
+        spread over `parallel` cursors: DuckDB plans each statement on one core and releases the GIL."""
+        sqls = self.prepare(stage, as_of)
+        if self._pool is None or len(sqls) < 2:
+            chunks = [self._exec(self.con, sqls)]
+        else:
+            parts = [sqls[i :: len(self._cursors)] for i in range(len(self._cursors))]
+            chunks = list(self._pool.map(self._exec, self._cursors, parts))
+        return [row for chunk in chunks for row in chunk]
+
+    @staticmethod
+    def _exec(con: duckdb.DuckDBPyConnection, sqls: list[str]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for sql in self.prepare(stage, as_of):
-            for row in self.con.execute(sql).fetchall():
+        for sql in sqls:
+            for row in con.execute(sql).fetchall():
                 out.append(dict(zip(RESULT_COLUMNS, row, strict=True)))
         return out

@@ -63,10 +63,14 @@ def sample_messages(store: Path, n: int, lines: int, seed: int = 7) -> list[dict
                     line.pop("init_feedetl_sn", None)
                 fee.append(line)
             m["input"]["feedetail"] = fee
-            m["input"]["setlinfo"] = {"setl_id": sid, "setl_time": m["inf_time"]}
             out.append(m)
             if len(out) >= n:
                 break
+        # Live traffic is settled "today": one settlement date for all (knowledge and parameters in force).
+        today = max(m["inf_time"] for m in out) if out else None
+        for m in out:
+            m["inf_time"] = today
+            m["input"]["setlinfo"] = {"setl_id": m["input"]["setlinfo"]["setl_id"], "setl_time": today}
         return out
     finally:
         con.close()
