@@ -26,6 +26,7 @@ from fundguard.engine.screen import ScreenOptions, screen
 from fundguard.engine.views import VIEW_TABLES
 
 SYNTH_MAX_LINES = 2_000_000
+BENCH_MEMORY_LIMIT = "6GB"
 RESULTS_DIR = Path("bench-results")
 
 
@@ -91,7 +92,12 @@ def bench(
     with_pandas: bool = True,
     data: Path | None = None,
 ) -> dict[str, Any]:
-    """Measure; `data` = an existing folder written by `fundguard synth` (skips generation)."""
+    """Measure; `data` = an existing folder written by `fundguard synth` (skips generation).
+
+    DuckDB's default memory limit (80 % of RAM) got a 20M-line run OOM-killed on a shared machine; unless
+    FUNDGUARD_DUCKDB_MEMORY_LIMIT is set, the bench caps DuckDB at BENCH_MEMORY_LIMIT and lets it spill.
+    """
+    os.environ.setdefault("FUNDGUARD_DUCKDB_MEMORY_LIMIT", BENCH_MEMORY_LIMIT)
     library = load_library()
     with tempfile.TemporaryDirectory(prefix="fg-bench-", dir=workdir) as tmp:
         tmp = Path(tmp)
