@@ -189,40 +189,50 @@ class EvalContext:
         groups by their min/max; the join with _claims applies each claim's own exclusions."""
         con = self.con
         persons = sorted({c.psn_no for c in claims})
-        inl = "(" + ", ".join("?" for _ in persons) + ")"
+        # _pk as a literal list prunes row groups by zone map (a subquery would not); psn_no guards
+        # against a hash collision
+        keys = con.execute("SELECT list(md5_number_upper(p)) FROM unnest(?) t(p)", [persons]).fetchone()[0]
+        who = "_pk IN (" + ", ".join(str(int(k)) for k in keys) + ") AND {col} IN (SELECT unnest(?))"
         given = {c.psn_no for c in claims if c.tables.get("psn_info")}
-        wanted = [p for p in persons if p not in given]
-        if wanted:
-            con.execute(
-                f"INSERT INTO psn_info SELECT * FROM h.psn_info WHERE psn_no IN ({', '.join('?' for _ in wanted)})",
-                wanted,
-            )
+        psn_cols = ", ".join(table_columns("psn_info"))
         con.execute(
-            f"""INSERT INTO setl_d SELECT s.* FROM h.setl_d s JOIN _claims c ON c.psn_no = s.psn_no
-            WHERE s.psn_no IN {inl} AND s.setl_id <> c.setl_id AND (c.until IS NULL OR s.setl_time < c.until)""",
-            persons,
+            f"INSERT INTO psn_info SELECT {psn_cols} FROM h.psn_info WHERE {who.format(col='psn_no')}"
+            " AND NOT list_contains(?, psn_no)",
+            [persons, sorted(given)],
+        )
+        args = [persons]
+        setl_cols = ", ".join(f"s.{c}" for c in table_columns("setl_d"))
+        con.execute(
+            f"""INSERT INTO setl_d SELECT {setl_cols} FROM (SELECT * FROM h.setl_d WHERE {who.format(col="psn_no")}) s
+            JOIN _claims c ON c.psn_no = s.psn_no
+            WHERE s.setl_id <> c.setl_id AND (c.until IS NULL OR s.setl_time < c.until)""",
+            args,
         )
         fee_cols = ", ".join(f"f.{c}" for c in table_columns("fee_list_d"))
         con.execute(
-            f"""INSERT INTO fee_list_d SELECT {fee_cols} FROM h.fee_list_d f JOIN _claims c ON c.psn_no = f.psn_no
-            WHERE f.psn_no IN {inl} AND f.setl_id <> c.setl_id
-              AND (c.until IS NULL OR f.setl_id IN (SELECT setl_id FROM setl_d))""",
-            persons,
+            f"""INSERT INTO fee_list_d SELECT {fee_cols}
+            FROM (SELECT * FROM h.fee_list_d WHERE {who.format(col="psn_no")}) f
+            JOIN _claims c ON c.psn_no = f.psn_no
+            WHERE f.setl_id <> c.setl_id AND (c.until IS NULL OR f.setl_id IN (SELECT setl_id FROM setl_d))""",
+            args,
         )
         incoming_sn = [r["feedetl_sn"] for c in claims for r in c.tables.get("fee_list_d", [])]
         if incoming_sn:
             con.execute("DELETE FROM fee_list_d WHERE list_contains(?, feedetl_sn)", [incoming_sn])
+        mdtrt_cols = ", ".join(f"m.{c}" for c in table_columns("mdtrt_d"))
         con.execute(
-            f"""INSERT INTO mdtrt_d SELECT m.* FROM h.mdtrt_d m JOIN _claims c ON c.psn_no = m.psn_no
-            WHERE m.psn_no IN {inl} AND m.mdtrt_id <> c.mdtrt_id AND (c.until IS NULL OR m.begntime < c.until)""",
-            persons,
+            f"""INSERT INTO mdtrt_d SELECT {mdtrt_cols}
+            FROM (SELECT * FROM h.mdtrt_d WHERE {who.format(col="psn_no")}) m
+            JOIN _claims c ON c.psn_no = m.psn_no
+            WHERE m.mdtrt_id <> c.mdtrt_id AND (c.until IS NULL OR m.begntime < c.until)""",
+            args,
         )
         for table in ("diag_d", "oprn_d"):
             cols = ", ".join(table_columns(table))
             con.execute(
                 f"""INSERT INTO {table} SELECT {cols} FROM h.{table}
-                WHERE _psn_no IN {inl} AND mdtrt_id IN (SELECT mdtrt_id FROM mdtrt_d)""",
-                persons,
+                WHERE {who.format(col="_psn_no")} AND mdtrt_id IN (SELECT mdtrt_id FROM mdtrt_d)""",
+                args,
             )
 
     # -- rules -------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def _build(
         for table, key in PERSON_TABLES.items():
             rel = source(table)
             cols = ", ".join(f"{c} {t}" for c, t in table_columns(table).items())
-            extra = ", _psn_no VARCHAR" if key == "_psn_no" else ""
+            extra = (", _psn_no VARCHAR" if key == "_psn_no" else "") + ", _pk UBIGINT"
             con.execute(f"CREATE TABLE hs.{table} ({cols}{extra})")
             if rel is None:
                 continue
@@ -86,7 +86,8 @@ def _build(
                 if mdtrt is None:
                     continue
                 select = f"SELECT s.*, m.psn_no AS _psn_no FROM ({select}) s JOIN (SELECT mdtrt_id, psn_no FROM {mdtrt}) m USING (mdtrt_id)"
-            order = f"{key}, fee_ocur_time" if table == "fee_list_d" else key
+            select = f"SELECT *, md5_number_upper({key}) AS _pk FROM ({select})"
+            order = f"_pk, {key}, fee_ocur_time" if table == "fee_list_d" else f"_pk, {key}"
             con.execute(f"INSERT INTO hs.{table} SELECT * FROM ({select}) ORDER BY {order}")
             rows[table] = con.execute(f"SELECT count(*) FROM hs.{table}").fetchone()[0]
         for table in REFERENCE_TABLES:

@@ -37,17 +37,32 @@ def sample_messages(store: Path, n: int, lines: int, seed: int = 7) -> list[dict
     """n settlement messages of `lines` fee lines each, from persons of the store."""
     con = open_store(store)
     try:
-        ids = [
-            r[0]
-            for r in con.execute(
-                f"SELECT setl_id FROM h.setl_d WHERE coalesce(refd_setl_flag, '0') = '0' "
-                f"USING SAMPLE reservoir({int(n * 3)} ROWS) REPEATABLE ({int(seed)})"
-            ).fetchall()
-        ]
+        picked = con.execute(
+            f"SELECT setl_id, psn_no FROM h.setl_d WHERE coalesce(refd_setl_flag, '0') = '0' "
+            f"USING SAMPLE reservoir({int(n * 3)} ROWS) REPEATABLE ({int(seed)})"
+        ).fetchall()
+        ids = [r[0] for r in picked]
+        persons = sorted({r[1] for r in picked})
+        # copy the sampled persons' rows out of the store by the clustered key (a look-up by setl_id
+        # would scan every row group)
+        keys = con.execute("SELECT list(md5_number_upper(p)) FROM unnest(?) t(p)", [persons]).fetchone()[0]
+        inl = ", ".join(str(int(k)) for k in keys)
+        for table, col in (
+            ("setl_d", "psn_no"),
+            ("mdtrt_d", "psn_no"),
+            ("fee_list_d", "psn_no"),
+            ("diag_d", "_psn_no"),
+            ("oprn_d", "_psn_no"),
+        ):
+            con.execute(
+                f"CREATE TEMP TABLE s_{table} AS SELECT * FROM h.{table} WHERE _pk IN ({inl}) "
+                f"AND list_contains(?, {col})",
+                [persons],
+            )
         out: list[dict[str, Any]] = []
         persons: set[str] = set()
         for sid in ids:
-            m = settlement_message(con, sid, prefix="h.", msgid=f"LT{len(out):06d}")
+            m = settlement_message(con, sid, prefix="s_", msgid=f"LT{len(out):06d}")
             if m is None or not m["input"]["feedetail"]:
                 continue
             psn = m["input"]["mdtrtinfo"]["psn_no"]
