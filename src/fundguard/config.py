@@ -28,7 +28,6 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     session_timeout_minutes: int = 30
-    secret_key: str = ""
     # Region the deployment serves (医保区划, 6 digits), used for parameter overrides.
     admdvs: str = ""
 

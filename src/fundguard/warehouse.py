@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from fundguard.config import load_settings
+from fundguard.errors import FundguardError
 
 
 def resolve_path(path: str | Path | None) -> Path:
@@ -20,7 +21,15 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     p = resolve_path(path)
     if not read_only:
         p.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(p), read_only=read_only)
+    try:
+        con = duckdb.connect(str(p), read_only=read_only)
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise FundguardError(
+                f"数据仓库 {p} 正被其他进程使用（如正在加载、筛查或 Web 服务），请稍后重试",
+                f"warehouse {p} is locked by another process (a load, screen or the web app); retry later",
+            ) from e
+        raise FundguardError(f"无法打开数据仓库 {p}：{e}", f"cannot open warehouse {p}: {e}") from e
     s = load_settings()
     if s.duckdb_threads:
         con.execute(f"SET threads={int(s.duckdb_threads)}")
