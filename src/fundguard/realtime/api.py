@@ -5,7 +5,8 @@ Mount it into any FastAPI app (``app.include_router(create_audit_router())``) or
 FUNDGUARD_AUDIT_HISTORY (history store), FUNDGUARD_AUDIT_LOG (call-log SQLite file),
 FUNDGUARD_AUDIT_TOKEN (optional shared secret, sent as ``Authorization: Bearer …``),
 FUNDGUARD_AUDIT_POOL (evaluation contexts per process), FUNDGUARD_AUDIT_PARALLEL (cursors planning
-rule queries in parallel per context, default 2), FUNDGUARD_ADMDVS (region).
+rule queries in parallel per context, default 2), FUNDGUARD_AUDIT_MAX_BATCH (claims per pass, default
+128), FUNDGUARD_ADMDVS (region).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class AuditService:
         self.token = token if token is not None else os.environ.get("FUNDGUARD_AUDIT_TOKEN") or None
         self.pool_size = pool_size or int(os.environ.get("FUNDGUARD_AUDIT_POOL") or 1)
         self.parallel = int(os.environ.get("FUNDGUARD_AUDIT_PARALLEL") or 2)
+        self.max_batch = int(os.environ.get("FUNDGUARD_AUDIT_MAX_BATCH") or 128)
         self._lock = threading.Lock()
 
     @property
@@ -66,7 +68,9 @@ class AuditService:
         if self._auditor is None:
             with self._lock:
                 if self._auditor is None:
-                    self._auditor = Auditor(self.history, pool_size=self.pool_size, parallel=self.parallel)
+                    self._auditor = Auditor(
+                        self.history, pool_size=self.pool_size, parallel=self.parallel, max_batch=self.max_batch
+                    )
         return self._auditor
 
     @property
