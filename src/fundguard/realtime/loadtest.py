@@ -128,7 +128,7 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
     raise RuntimeError("audit server did not become ready")
 
 
-async def fire(url: str, messages: list[dict], rps: float, duration: float, timeout: float = 30) -> list[dict]:
+async def fire(url: str, messages: list[dict], rps: float, duration: float, timeout: float = 120) -> list[dict]:
     """Open loop: request i leaves at start + i/rps; returns one record per request."""
     n = int(rps * duration)
     results: list[dict] = []
