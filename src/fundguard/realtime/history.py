@@ -36,6 +36,7 @@ PERSON_TABLES: dict[str, str] = {
 }
 REFERENCE_TABLES = ("fixmedins", "practitioner")
 ROW_GROUP_SIZE = 16384  # smaller groups: fewer rows scanned per look-up, little size cost
+MEMORY_LIMIT = "6GB"  # build on a shared machine: 1M persons / 27.6M lines was OOM-killed at 17 GB unbounded
 
 Source = Callable[[str], str | None]  # table name -> relation SQL (None: missing)
 
@@ -67,6 +68,10 @@ def _build(
     if tmp.exists():
         tmp.unlink()
     con = duckdb.connect()
+    # bounded memory: the sort of a large fee_list_d spills to disk instead of exhausting RAM
+    spill = out.parent / (out.name + ".spill")
+    con.execute(f"SET temp_directory='{_quote(spill)}'")
+    con.execute(f"SET memory_limit='{MEMORY_LIMIT}'")
     rows: dict[str, int] = {}
     try:
         if setup is not None:
