@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -116,8 +117,10 @@ def _build(
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)
         raise
     con.close()
+    shutil.rmtree(spill, ignore_errors=True)
     os.replace(tmp, out)
     return {"path": str(out), "rows": rows, "seconds": round(time.perf_counter() - t0, 1), "origin": origin}
 
