@@ -26,7 +26,7 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
             raise FundguardError(
-                f"数据仓库 {p} 正被其他进程使用（如正在加载、筛查或 Web 服务），请稍后重试",
+                f"无法打开数据仓库 {p}：正被其他进程使用（如正在加载、筛查或 Web 服务），请稍后重试",
                 f"warehouse {p} is locked by another process (a load, screen or the web app); retry later",
             ) from e
         raise FundguardError(f"无法打开数据仓库 {p}：{e}", f"cannot open warehouse {p}: {e}") from e
