@@ -57,7 +57,7 @@ def main() -> None:
     try:
         app()
     except FundguardError as e:
-        common.console.print(e.report(), markup=False, highlight=False)
+        common.console.print(e.report(), markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
