@@ -10,13 +10,14 @@ from fundguard.config import load_settings
 
 def get_spark(master: str | None = None):
     """A SparkSession for `master` (default: config spark_master — local[*], a cluster URL or sc://…)."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # pandas 3 works for what we use (toArrow, no pandas UDFs); the warning would clutter the CLI.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     from pyspark.sql import SparkSession
 
     settings = load_settings()
     master = master or settings.spark_master
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName("fundguard")
     if master.startswith("sc://"):
         builder = builder.remote(master)
@@ -27,8 +28,11 @@ def get_spark(master: str | None = None):
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.log.structuredLogging.enabled", "false")
-            .config("spark.driver.bindAddress", "127.0.0.1")
         )
+        if master.startswith("local"):
+            # Local mode: keep Spark on loopback. A cluster's executors must reach the driver, so there the
+            # driver binds as configured (spark.driver.host / SPARK_LOCAL_IP of the submitting host).
+            builder = builder.config("spark.driver.bindAddress", "127.0.0.1")
     builder = (
         builder.config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.session.timeZone", "UTC")
