@@ -142,10 +142,11 @@ async def fire(url: str, messages: list[dict], rps: float, duration: float, time
             t0 = time.perf_counter()
             rec: dict[str, Any] = {"i": i, "sent": t0 - start}
             try:
-                r = await client.post(url, json=body)
+                # a total deadline per request (httpx timeouts are per read), so a saturated server ends the run
+                r = await asyncio.wait_for(client.post(url, json=body), timeout)
                 rec["status"] = r.status_code
                 rec["ok"] = r.status_code == 200 and r.json().get("infcode") == 0
-            except httpx.HTTPError as e:
+            except (httpx.HTTPError, TimeoutError) as e:
                 rec["status"], rec["ok"], rec["error"] = None, False, type(e).__name__
             rec["latency_ms"] = (time.perf_counter() - t0) * 1000
             results.append(rec)
