@@ -13,6 +13,48 @@ lines AS (
     LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
     WHERE f.cnt > 0
 ),
+ik AS (
+    SELECT kp_id, med_list_codg, code_prefix, item_name, group_name, begndate, enddate
+    FROM kb
+    WHERE kp_type = 'drug_dup_class'
+),
+prefix_len AS (
+    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE coalesce(code_prefix, '') <> ''
+),
+cand AS (
+    SELECT l.feedetl_sn, l.med_list_codg, l.hilist_name
+    FROM lines l
+    WHERE l.net_amt > 0
+),
+cand_prefix AS (
+    -- each line's code cut to every prefix length that occurs, as a plain column to hash on
+    SELECT c.feedetl_sn, p.len, substr(c.med_list_codg, 1, p.len) AS pfx
+    FROM cand c
+    CROSS JOIN prefix_len p
+),
+named AS (
+    -- name-only points: the LIKE match runs over the distinct billed names, not over every line
+    SELECT n.med_list_codg, n.hilist_name, k.kp_id
+    FROM (SELECT DISTINCT med_list_codg, hilist_name FROM cand WHERE hilist_name IS NOT NULL) n
+    JOIN ik k
+        ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+        AND n.hilist_name LIKE '%' || k.item_name || '%'
+),
+kmatch AS (
+    -- (line, point) pairs as hash joins: by code, by the code cut to each prefix length, by billed name
+    SELECT c.feedetl_sn, k.kp_id
+    FROM cand c
+    JOIN ik k ON k.med_list_codg = c.med_list_codg
+    WHERE coalesce(k.med_list_codg, '') <> ''
+    UNION
+    SELECT c.feedetl_sn, k.kp_id
+    FROM cand_prefix c
+    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+    UNION
+    SELECT c.feedetl_sn, n.kp_id
+    FROM cand c
+    JOIN named n ON n.med_list_codg = c.med_list_codg AND n.hilist_name = c.hilist_name
+),
 classed AS (
     SELECT
         l.*,
@@ -20,17 +62,11 @@ classed AS (
         coalesce(k.group_name, k.item_name, k.code_prefix) AS drug_class,
         substr(l.med_list_codg, 1, 10) AS generic_key,
         row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY length(coalesce(k.code_prefix, k.med_list_codg, '')) DESC, k.kp_id) AS kp_rank
-    FROM lines l
-    JOIN kb k ON k.kp_type = 'drug_dup_class'
-        AND (
-            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
-            OR (coalesce(k.code_prefix, '') <> '' AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-                AND l.hilist_name LIKE '%' || k.item_name || '%')
-        )
-        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
-        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-    WHERE l.net_amt > 0
+    FROM kmatch m
+    JOIN lines l ON l.feedetl_sn = m.feedetl_sn
+    JOIN ik k ON k.kp_id = m.kp_id
+    WHERE (k.begndate IS NULL OR k.begndate <= l.fee_date)
+      AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
 ),
 first_use AS (
     SELECT mdtrt_id, fee_date, drug_class, generic_key, min(fee_ocur_time) AS first_time, min(feedetl_sn) AS first_sn
