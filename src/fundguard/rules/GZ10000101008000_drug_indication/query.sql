@@ -36,19 +36,21 @@ prefix_len AS (
 ),
 matched AS (
     -- points naming the code: hash join on the code
-    SELECT l.*, i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
+    SELECT l.*, CAST(NULL AS INTEGER) AS pfx_len, CAST(NULL AS VARCHAR) AS pfx,
+        i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
     FROM line l
     JOIN ind_m i ON i.fixmedins_code = l.fixmedins_code AND i.med_list_codg = l.med_list_codg
     UNION ALL
     -- points naming a class prefix: hash join on the line's code cut to each prefix length that occurs
     SELECT l.*, i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
-    FROM line l
-    CROSS JOIN prefix_len p
+    FROM (
+        SELECT x.*, p.len AS pfx_len, substr(x.med_list_codg, 1, p.len) AS pfx FROM line x CROSS JOIN prefix_len p
+    ) l
     JOIN ind_m i
         ON i.fixmedins_code = l.fixmedins_code
-        AND i.med_list_codg IS NULL
-        AND length(i.code_prefix) = p.len
-        AND i.code_prefix = substr(l.med_list_codg, 1, p.len)
+        AND i.code_prefix = l.pfx
+        AND length(i.code_prefix) = l.pfx_len
+    WHERE i.med_list_codg IS NULL
 ),
 restricted AS (
     SELECT

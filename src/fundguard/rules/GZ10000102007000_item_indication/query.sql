@@ -22,24 +22,43 @@ ind AS (
       AND related_codg IS NOT NULL
       AND (med_list_codg IS NOT NULL OR code_prefix IS NOT NULL)
 ),
+ind_m AS (
+    -- knowledge × institutions whose region the point applies to (both small): keeps the fee join an equality join
+    SELECT i.*, m.fixmedins_code
+    FROM ind i
+    CROSS JOIN medins m
+    WHERE coalesce(i.admdvs, '') = '' OR i.admdvs = m.admdvs
+        OR (substr(i.admdvs, 5, 2) = '00' AND substr(i.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(i.admdvs, 1, 4))
+        OR (substr(i.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(i.admdvs, 1, 2))
+),
+prefix_len AS (
+    SELECT DISTINCT length(code_prefix) AS len FROM ind WHERE med_list_codg IS NULL
+),
+matched AS (
+    -- points naming the code: hash join on the code
+    SELECT l.*, CAST(NULL AS INTEGER) AS pfx_len, CAST(NULL AS VARCHAR) AS pfx,
+        i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
+    FROM line l
+    JOIN ind_m i ON i.fixmedins_code = l.fixmedins_code AND i.med_list_codg = l.med_list_codg
+    UNION ALL
+    -- points naming a class prefix: hash join on the line's code cut to each prefix length that occurs
+    SELECT l.*, i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
+    FROM (
+        SELECT x.*, p.len AS pfx_len, substr(x.med_list_codg, 1, p.len) AS pfx FROM line x CROSS JOIN prefix_len p
+    ) l
+    JOIN ind_m i
+        ON i.fixmedins_code = l.fixmedins_code
+        AND i.code_prefix = l.pfx
+        AND length(i.code_prefix) = l.pfx_len
+    WHERE i.med_list_codg IS NULL
+),
 restricted AS (
     SELECT
         l.*,
-        i.kp_id,
-        i.related_codg,
-        i.related_name,
-        i.description,
-        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY i.kp_id) AS kp_rank
-    FROM line l
-    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
-    JOIN ind i
-        ON (i.med_list_codg = l.med_list_codg
-            OR (i.med_list_codg IS NULL AND substr(l.med_list_codg, 1, length(i.code_prefix)) = i.code_prefix))
-        AND (i.begndate IS NULL OR i.begndate <= l.fee_date)
-        AND (i.enddate IS NULL OR l.fee_date <= i.enddate)
-        AND (coalesce(i.admdvs, '') = '' OR i.admdvs = m.admdvs
-            OR (substr(i.admdvs, 5, 2) = '00' AND substr(i.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(i.admdvs, 1, 4))
-            OR (substr(i.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(i.admdvs, 1, 2)))
+        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY l.kp_id) AS kp_rank
+    FROM matched l
+    WHERE (l.begndate IS NULL OR l.begndate <= l.fee_date)
+      AND (l.enddate IS NULL OR l.fee_date <= l.enddate)
 ),
 visit_diag AS (
     SELECT mdtrt_id, diag_code FROM diag WHERE diag_code IS NOT NULL
