@@ -30,6 +30,46 @@ state AS (
     FROM vdiag
     GROUP BY mdtrt_id
 ),
+ik AS (
+    SELECT kp_id, med_list_codg, code_prefix, item_name FROM kb WHERE kp_type = 'drug_pregnancy'
+),
+prefix_len AS (
+    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE coalesce(code_prefix, '') <> ''
+),
+cand AS (
+    SELECT l.feedetl_sn, l.med_list_codg, l.hilist_name
+    FROM lines l
+    WHERE l.net_amt > 0
+),
+cand_prefix AS (
+    -- each line's code cut to every prefix length that occurs, as a plain column to hash on
+    SELECT c.feedetl_sn, p.len, substr(c.med_list_codg, 1, p.len) AS pfx
+    FROM cand c
+    CROSS JOIN prefix_len p
+),
+named AS (
+    -- name-only points: the LIKE match runs over the distinct billed names, not over every line
+    SELECT n.med_list_codg, n.hilist_name, k.kp_id
+    FROM (SELECT DISTINCT med_list_codg, hilist_name FROM cand WHERE hilist_name IS NOT NULL) n
+    JOIN ik k
+        ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+        AND n.hilist_name LIKE '%' || k.item_name || '%'
+),
+kmatch AS (
+    -- (line, point) pairs as hash joins: by code, by the code cut to each prefix length, by billed name
+    SELECT c.feedetl_sn, k.kp_id
+    FROM cand c
+    JOIN ik k ON k.med_list_codg = c.med_list_codg
+    WHERE coalesce(k.med_list_codg, '') <> ''
+    UNION
+    SELECT c.feedetl_sn, k.kp_id
+    FROM cand_prefix c
+    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+    UNION
+    SELECT c.feedetl_sn, n.kp_id
+    FROM cand c
+    JOIN named n ON n.med_list_codg = c.med_list_codg AND n.hilist_name = c.hilist_name
+),
 hit AS (
     SELECT
         l.*,
@@ -42,13 +82,8 @@ hit AS (
     FROM lines l
     JOIN psn p ON p.psn_no = l.psn_no
     JOIN state s ON s.mdtrt_id = l.mdtrt_id
-    JOIN kb k ON k.kp_type = 'drug_pregnancy'
-        AND (
-            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
-            OR (coalesce(k.code_prefix, '') <> '' AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-                AND l.hilist_name LIKE '%' || k.item_name || '%')
-        )
+    JOIN kmatch km ON km.feedetl_sn = l.feedetl_sn
+    JOIN kb k ON k.kp_id = km.kp_id AND k.kp_type = 'drug_pregnancy'
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
     WHERE p.gend = '2' AND l.net_amt > 0
