@@ -13,19 +13,64 @@ lines AS (
     LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
     WHERE f.cnt > 0
 ),
+ik AS (
+    SELECT kp_id, med_list_codg, code_prefix, item_name, related_codg FROM kb WHERE kp_type = 'drug_interaction'
+),
+prefix_len AS (
+    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE coalesce(code_prefix, '') <> ''
+),
+related_len AS (
+    SELECT DISTINCT length(related_codg) AS len FROM ik WHERE coalesce(related_codg, '') <> ''
+),
+cand AS (
+    SELECT l.feedetl_sn, l.med_list_codg, l.hilist_name
+    FROM lines l
+    WHERE l.net_amt > 0
+),
+cand_prefix AS (
+    -- each line's code cut to every prefix length that occurs, as a plain column to hash on
+    SELECT c.feedetl_sn, p.len, substr(c.med_list_codg, 1, p.len) AS pfx
+    FROM cand c
+    CROSS JOIN prefix_len p
+),
+named AS (
+    -- name-only points: the LIKE match runs over the distinct billed names, not over every line
+    SELECT n.med_list_codg, n.hilist_name, k.kp_id
+    FROM (SELECT DISTINCT med_list_codg, hilist_name FROM cand WHERE hilist_name IS NOT NULL) n
+    JOIN ik k
+        ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+        AND n.hilist_name LIKE '%' || k.item_name || '%'
+),
+kmatch AS (
+    -- A side (line, point) pairs as hash joins: by code, by the code cut to each prefix length, by billed name
+    SELECT c.feedetl_sn, k.kp_id
+    FROM cand c
+    JOIN ik k ON k.med_list_codg = c.med_list_codg
+    WHERE coalesce(k.med_list_codg, '') <> ''
+    UNION
+    SELECT c.feedetl_sn, k.kp_id
+    FROM cand_prefix c
+    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+    UNION
+    SELECT c.feedetl_sn, n.kp_id
+    FROM cand c
+    JOIN named n ON n.med_list_codg = c.med_list_codg AND n.hilist_name = c.hilist_name
+),
 a_side AS (
     SELECT DISTINCT l.mdtrt_id, k.kp_id
-    FROM lines l
-    JOIN kb k ON k.kp_type = 'drug_interaction'
-        AND (
-            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
-            OR (coalesce(k.code_prefix, '') <> '' AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-                AND l.hilist_name LIKE '%' || k.item_name || '%')
-        )
+    FROM kmatch km
+    JOIN lines l ON l.feedetl_sn = km.feedetl_sn
+    JOIN kb k ON k.kp_id = km.kp_id AND k.kp_type = 'drug_interaction'
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-    WHERE l.net_amt > 0
+),
+b_match AS (
+    -- B side: the line's code cut to each related_codg length, hash-joined to the point
+    SELECT DISTINCT c.feedetl_sn, k.kp_id
+    FROM (
+        SELECT c.feedetl_sn, p.len, substr(c.med_list_codg, 1, p.len) AS pfx FROM cand c CROSS JOIN related_len p
+    ) c
+    JOIN ik k ON k.related_codg = c.pfx AND length(k.related_codg) = c.len
 ),
 hit AS (
     SELECT
@@ -36,14 +81,12 @@ hit AS (
         coalesce(k.group_name, '') AS grade,
         k.description AS effect,
         row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
-    FROM lines l
-    JOIN kb k ON k.kp_type = 'drug_interaction'
-        AND coalesce(k.related_codg, '') <> ''
-        AND substr(l.med_list_codg, 1, length(k.related_codg)) = k.related_codg
+    FROM b_match bm
+    JOIN lines l ON l.feedetl_sn = bm.feedetl_sn
+    JOIN kb k ON k.kp_id = bm.kp_id AND k.kp_type = 'drug_interaction'
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
     JOIN a_side a ON a.mdtrt_id = l.mdtrt_id AND a.kp_id = k.kp_id
-    WHERE l.net_amt > 0
 )
 SELECT
     l.feedetl_sn,
