@@ -1,5 +1,21 @@
 -- 检验检查超设备产能: tests of one device type billed on one day beyond equip_cnt × daily_capacity.
-WITH mapped AS (
+WITH ik AS (
+    SELECT kp_id, med_list_codg, code_prefix FROM kb WHERE kp_type = 'item_equip'
+),
+prefix_len AS (
+    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE code_prefix IS NOT NULL
+),
+kmatch AS (
+    -- (line, point) pairs as hash joins: by code, and by the code cut to each prefix length that occurs
+    SELECT f.feedetl_sn, k.kp_id
+    FROM fee f
+    JOIN ik k ON k.med_list_codg = f.med_list_codg
+    UNION
+    SELECT c.feedetl_sn, k.kp_id
+    FROM (SELECT f.feedetl_sn, p.len, substr(f.med_list_codg, 1, p.len) AS pfx FROM fee f CROSS JOIN prefix_len p) c
+    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+),
+mapped AS (
     SELECT
         f.fixmedins_code,
         f.fee_date,
@@ -11,13 +27,11 @@ WITH mapped AS (
         row_number() OVER (
             PARTITION BY f.feedetl_sn ORDER BY length(coalesce(k.med_list_codg, k.code_prefix)) DESC, k.kp_id
         ) AS kp_rank
-    FROM fee f
+    FROM kmatch m
+    JOIN fee f ON f.feedetl_sn = m.feedetl_sn
     JOIN kb k
-        ON k.kp_type = 'item_equip'
-        AND (
-            k.med_list_codg = f.med_list_codg
-            OR (k.code_prefix IS NOT NULL AND substr(f.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-        )
+        ON k.kp_id = m.kp_id
+        AND k.kp_type = 'item_equip'
         AND (k.begndate IS NULL OR k.begndate <= f.fee_date)
         AND (k.enddate IS NULL OR f.fee_date <= k.enddate)
 ),

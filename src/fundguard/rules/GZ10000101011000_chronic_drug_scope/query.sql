@@ -28,12 +28,21 @@ visit_diag AS (
     UNION
     SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
 ),
+related_len AS (
+    SELECT DISTINCT length(related_codg) AS len FROM scope
+),
+diag_prefix AS (
+    -- each diagnosis cut to every 病种 prefix length that occurs, as a plain column to hash on
+    SELECT d.mdtrt_id, p.len, substr(d.diag_code, 1, p.len) AS pfx
+    FROM visit_diag d
+    CROSS JOIN related_len p
+),
 visit_scope AS (
     -- the drug ranges of the person's 门诊慢特病 病种
     SELECT DISTINCT v.psn_no, s.kp_id, s.med_list_codg, s.code_prefix, s.group_name, s.begndate, s.enddate, s.admdvs
     FROM mdtrt v
-    JOIN visit_diag d ON d.mdtrt_id = v.mdtrt_id
-    JOIN scope s ON substr(d.diag_code, 1, length(s.related_codg)) = s.related_codg
+    JOIN diag_prefix d ON d.mdtrt_id = v.mdtrt_id
+    JOIN scope s ON s.related_codg = d.pfx AND length(s.related_codg) = d.len
     WHERE v.med_type = '14'
 ),
 visit_kind AS (

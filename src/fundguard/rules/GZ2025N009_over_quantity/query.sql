@@ -28,6 +28,25 @@ drug AS (
     WHERE NOT v.is_inpatient
       AND l.prd_days IS NOT NULL
 ),
+ik AS (
+    SELECT kp_id, med_list_codg, code_prefix, item_name, limit_num, limit_value, admdvs, begndate, enddate
+    FROM kb
+    WHERE kp_type = 'drug_max_days' AND limit_num IS NOT NULL
+),
+prefix_len AS (
+    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE med_list_codg IS NULL AND code_prefix IS NOT NULL
+),
+kmatch AS (
+    -- (line, point) pairs as hash joins: by code, and by the code cut to each prefix length that occurs
+    SELECT d.feedetl_sn, k.*
+    FROM drug d
+    JOIN ik k ON k.med_list_codg = d.med_list_codg
+    UNION ALL
+    SELECT c.feedetl_sn, k.*
+    FROM (SELECT d.feedetl_sn, p.len, substr(d.med_list_codg, 1, p.len) AS pfx FROM drug d CROSS JOIN prefix_len p) c
+    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+    WHERE k.med_list_codg IS NULL
+),
 limited AS (
     SELECT
         d.*,
@@ -43,16 +62,9 @@ limited AS (
                 CASE WHEN k.limit_value = 'all' THEN 1 ELSE 0 END,
                 k.kp_id
         ) AS kp_rank
-    FROM drug d
-    JOIN kb k
-        ON k.kp_type = 'drug_max_days'
-        AND k.limit_num IS NOT NULL
+    FROM kmatch k
+    JOIN drug d ON d.feedetl_sn = k.feedetl_sn
         AND (k.limit_value = d.setting OR k.limit_value = 'all')
-        AND (
-            k.med_list_codg = d.med_list_codg
-            OR (k.med_list_codg IS NULL AND k.code_prefix IS NOT NULL
-                AND substr(d.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-        )
         AND (k.begndate IS NULL OR k.begndate <= d.fee_date)
         AND (k.enddate IS NULL OR d.fee_date <= k.enddate)
         AND (coalesce(k.admdvs, '') = '' OR k.admdvs = d.admdvs
