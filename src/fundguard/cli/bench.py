@@ -51,8 +51,9 @@ def register(app: typer.Typer) -> None:
         if "pandas" in result:
             p = result["pandas"]
             console.print(
-                f"pandas 对照（3 条规则）：{p['seconds']} 秒 vs DuckDB {p['duckdb_seconds']} 秒，"
-                f"快 {p['speedup']} 倍；结果一致：{'是' if p['counts_match'] else '否'}"
+                f"pandas 对照（3 条规则）：读数 {p['load_seconds']} 秒 + 计算 {p['seconds']} 秒 vs DuckDB "
+                f"{p['duckdb_seconds']} 秒，快 {p['speedup']} 倍（仅计算 {p['speedup_compute_only']} 倍）；"
+                f"结果一致：{'是' if p['counts_match'] else '否'}"
             )
         if "spark" in result:
             s = result["spark"]
