@@ -61,8 +61,10 @@ REQUIRED_KEYS = (
     "amount",
     "legal_basis",
 )
-OPTIONAL_KEYS = ("seq_2025", "code_1_0", "knowledge_completeness", "policy", "params")
+OPTIONAL_KEYS = ("seq_2025", "code_1_0", "knowledge_completeness", "policy", "params", "realtime")
 PARAM_KEYS = ("desc", "unit", "values", "overrides", "type")
+# realtime: what the real-time auditor may use to skip a rule for a claim (docs/realtime-audit.md)
+REALTIME_KEYS = ("requires_kb", "always_run")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class Rule:
     knowledge_completeness: str = ""
     policy: str = ""
     spark_query: str | None = None
+    # realtime.requires_kb: the rule can only fire about a claim one of whose codes/names matches a
+    # point of these kp_types; empty = always run in real time (realtime.always_run says why)
+    requires_kb: tuple[str, ...] = ()
+    always_run: str = ""
 
     @property
     def cases_path(self) -> Path:
@@ -133,6 +139,11 @@ class Rule:
                 for name, p in self.params.items()
             },
             "spark_override": self.spark_query is not None,
+            "realtime": {"requires_kb": list(self.requires_kb)}
+            if self.requires_kb
+            else {"always_run": self.always_run}
+            if self.always_run
+            else {},
         }
 
 
@@ -230,6 +241,59 @@ def _check_enum(data: dict, key: str, allowed: tuple, file: str, problems: list[
                 value=str(value),
             )
         )
+
+
+def _realtime(raw: Any, knowledge: list, file: str, problems: list[Problem]) -> tuple[tuple[str, ...], str]:
+    """The `realtime:` declaration: exactly one of requires_kb (kp_types of `knowledge`) or always_run (why)."""
+    if raw is None:
+        return (), ""
+    where = "realtime"
+    if not isinstance(raw, dict) or len([k for k in REALTIME_KEYS if k in raw]) != 1:
+        problems.append(
+            Problem(
+                file,
+                "realtime 须为 {requires_kb: [知识类型…]} 或 {always_run: 原因} 之一",
+                "realtime must be either {requires_kb: [kp_type, …]} or {always_run: reason}",
+                field=where,
+            )
+        )
+        return (), ""
+    for key in raw:
+        if key not in REALTIME_KEYS:
+            problems.append(Problem(file, f"未知键 {key}", f"unknown key {key}", field=where))
+    if "always_run" in raw:
+        reason = str(raw["always_run"] or "").strip()
+        if not reason:
+            problems.append(Problem(file, "always_run 须写明原因", "always_run needs a reason", field=where))
+        return (), reason
+    kinds = raw["requires_kb"]
+    if not isinstance(kinds, list) or not kinds:
+        problems.append(
+            Problem(file, "requires_kb 须为非空 kp_type 列表", "requires_kb must be a non-empty list", field=where)
+        )
+        return (), ""
+    for kp in kinds:
+        if kp not in KP_TYPES:
+            problems.append(
+                Problem(
+                    file,
+                    "未知的知识类型（见 fundguard/kb/types.py KP_TYPES）",
+                    "unknown kp_type (see KP_TYPES)",
+                    field=f"{where}.requires_kb",
+                    value=str(kp),
+                )
+            )
+        elif kp not in knowledge:
+            problems.append(
+                Problem(
+                    file,
+                    "requires_kb 的知识类型须在 knowledge 中声明",
+                    "a requires_kb kp_type must be listed in knowledge",
+                    field=f"{where}.requires_kb",
+                    value=str(kp),
+                )
+            )
+    return tuple(str(k) for k in kinds), ""
 
 
 def sample_binding(params: dict[str, Param]) -> dict[str, Any]:
@@ -360,6 +424,7 @@ def load_rule(folder: Path) -> Rule:
     if isinstance(legal, str):
         legal = [legal]
     params = _params(data.get("params"), file, problems)
+    requires_kb, always_run = _realtime(data.get("realtime"), knowledge, file, problems)
 
     query_path = folder / "query.sql"
     query = ""
@@ -408,6 +473,8 @@ def load_rule(folder: Path) -> Rule:
         knowledge_completeness=str(data.get("knowledge_completeness") or ""),
         policy=str(data.get("policy") or ""),
         spark_query=spark_query,
+        requires_kb=requires_kb,
+        always_run=always_run,
     )
 
 

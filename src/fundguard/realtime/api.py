@@ -6,7 +6,8 @@ FUNDGUARD_AUDIT_HISTORY (history store), FUNDGUARD_AUDIT_LOG (call-log SQLite fi
 FUNDGUARD_AUDIT_TOKEN (optional shared secret, sent as ``Authorization: Bearer …``),
 FUNDGUARD_AUDIT_POOL (evaluation contexts per process), FUNDGUARD_AUDIT_PARALLEL (cursors planning
 rule queries in parallel per context, default 2), FUNDGUARD_AUDIT_MAX_BATCH (claims per pass, default
-128), FUNDGUARD_ADMDVS (region).
+128), FUNDGUARD_AUDIT_PRUNE (0 runs every rule of the stage on every pass instead of only those that
+can fire; default 1), FUNDGUARD_ADMDVS (region).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class AuditService:
         self.pool_size = pool_size or int(os.environ.get("FUNDGUARD_AUDIT_POOL") or 1)
         self.parallel = int(os.environ.get("FUNDGUARD_AUDIT_PARALLEL") or 2)
         self.max_batch = int(os.environ.get("FUNDGUARD_AUDIT_MAX_BATCH") or 128)
+        self.prune = (os.environ.get("FUNDGUARD_AUDIT_PRUNE") or "1").strip() not in ("0", "false", "no")
         self._lock = threading.Lock()
 
     @property
@@ -69,7 +71,11 @@ class AuditService:
             with self._lock:
                 if self._auditor is None:
                     self._auditor = Auditor(
-                        self.history, pool_size=self.pool_size, parallel=self.parallel, max_batch=self.max_batch
+                        self.history,
+                        pool_size=self.pool_size,
+                        parallel=self.parallel,
+                        max_batch=self.max_batch,
+                        prune=self.prune,
                     )
         return self._auditor
 
@@ -154,6 +160,7 @@ async def _handle(service: AuditService, kind: str, request: Request) -> JSONRes
         rec.n_violation, rec.n_suspect, rec.n_pass = counts[VIOLATION], counts[SUSPECT], counts[PASS]
         rec.n_claim_findings = len(result.result)
         rec.violation_amount = result.summary["violation_amount"]
+        rec.rules_run, rec.rule_codes = len(result.rules_ran), " ".join(result.rules_ran)
         done = _now()
         body = {
             "infcode": 0,

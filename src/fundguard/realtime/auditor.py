@@ -52,6 +52,7 @@ class AuditResult:
     lines: list[dict[str, Any]]
     result: list[dict[str, Any]]  # claim-level findings (settlement / visit / person)
     summary: dict[str, Any] = field(default_factory=dict)
+    rules_ran: list[str] = field(default_factory=list)  # codes of the rules the pass ran (call log)
 
     def counts(self) -> dict[str, int]:
         c = {VIOLATION: 0, SUSPECT: 0, PASS: 0}
@@ -92,6 +93,7 @@ class Auditor:
         rule_codes: list[str] | None = None,
         max_batch: int = 32,
         parallel: int = 1,
+        prune: bool = True,
     ):
         self.store = Path(store)
         self.library = library or load_library()
@@ -103,7 +105,7 @@ class Auditor:
         self._all: list[EvalContext] = []
         self._lock = threading.Lock()
         for _ in range(max(1, pool_size)):
-            ctx = EvalContext(self.store, self.rules, self.region, parallel=parallel)
+            ctx = EvalContext(self.store, self.rules, self.region, parallel=parallel, prune=prune)
             self._all.append(ctx)
             self._pool.put(ctx)
         probe = self._all[0].con
@@ -226,7 +228,8 @@ class Auditor:
         """One pass of the stage's rules over claims of distinct persons and one date."""
         with self._context() as ctx:
             known = ctx.load(claims)
-            rows = ctx.run(stage, claims[0].as_of)
+            chosen = [r.code for r in ctx.relevant(stage)]
+            rows = ctx.run(stage, claims[0].as_of, chosen)
         out: list[AuditResult | MessageError] = []
         by_claim: dict[int, list[dict]] = {i: [] for i in range(len(claims))}
         owner_sn = {r["feedetl_sn"]: i for i, c in enumerate(claims) for r in c.tables["fee_list_d"]}
@@ -241,10 +244,10 @@ class Auditor:
             if claim.psn_no not in known:
                 out.append(_unknown_person(claim.psn_no))
             else:
-                out.append(self._result(stage, claim, by_claim[i]))
+                out.append(self._result(stage, claim, by_claim[i], chosen))
         return out
 
-    def _result(self, stage: str, claim: ClaimRows, rows: list[dict[str, Any]]) -> AuditResult:
+    def _result(self, stage: str, claim: ClaimRows, rows: list[dict[str, Any]], ran: list[str]) -> AuditResult:
         lines_in = claim.tables["fee_list_d"]
         incoming = {r["feedetl_sn"] for r in lines_in}
         best: dict[tuple, dict] = {}
@@ -269,7 +272,7 @@ class Auditor:
             else:
                 claim_level.append(f)
         lines = [self._line(line, per_line.get(line["feedetl_sn"], [])) for line in lines_in]
-        result = AuditResult(stage, lines, claim_level)
+        result = AuditResult(stage, lines, claim_level, rules_ran=ran)
         counts = result.counts()
         amount = sum(line["violation_amount"] for line in lines) + sum(
             f["violation_amount"] for f in claim_level if f["result_type"] == "明确违规"
@@ -288,7 +291,8 @@ class Auditor:
             "claim_findings": len(claim_level),
             "violation_amount": round(amount, 2),
             "setl_id": claim.setl_id,
-            "rules_run": len(self.rules[stage]),
+            "rules_run": len(ran),  # rules of the pass that could fire (the others were skipped)
+            "rules_total": len(self.rules[stage]),
             "library_version": self.library.version,
             "region": self.region,
         }

@@ -34,8 +34,12 @@ DDL = """CREATE TABLE IF NOT EXISTS audit_calls (
   n_pass INTEGER,                  -- lines judged 通过
   n_claim_findings INTEGER,
   violation_amount REAL,
-  error TEXT
+  error TEXT,
+  rules_run INTEGER,               -- rules the pass ran (the others could not fire on its claims)
+  rule_codes TEXT                  -- their codes, space separated
 )"""
+# columns added after the first release: added to an existing file on open
+LATER_COLUMNS = {"rules_run": "INTEGER", "rule_codes": "TEXT"}
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS audit_calls_time ON audit_calls (request_time)",
     "CREATE INDEX IF NOT EXISTS audit_calls_msgid ON audit_calls (msgid)",
@@ -61,6 +65,8 @@ class CallRecord:
     n_claim_findings: int | None = None
     violation_amount: float | None = None
     error: str | None = None
+    rules_run: int | None = None
+    rule_codes: str | None = None
 
     @property
     def duration_ms(self) -> float:
@@ -86,6 +92,8 @@ _COLS = (
     "n_claim_findings",
     "violation_amount",
     "error",
+    "rules_run",
+    "rule_codes",
 )
 
 
@@ -95,6 +103,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.execute(DDL)
+    have = {r[1] for r in con.execute("PRAGMA table_info(audit_calls)")}
+    for col, typ in LATER_COLUMNS.items():
+        if col not in have:
+            con.execute(f"ALTER TABLE audit_calls ADD COLUMN {col} {typ}")
     for stmt in INDEXES:
         con.execute(stmt)
     con.commit()

@@ -5,6 +5,10 @@ The rule views are the engine's (``view_definitions``), over small per-request t
 national names; the knowledge in force is a table refreshed only when the claim date changes. Each
 rule of a stage runs its unchanged query.sql with the parameter values in force on the claim date
 (substituted once per date and cached).
+
+Pruning: a pass runs only the rules that can fire on its claims — rules declaring
+``realtime.requires_kb`` whose kp_types meet a code or name of the claims' visits in the knowledge in
+force (``relevance.KbIndex``), plus every rule without that declaration.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from fundguard.engine.duck import bound_params, rule_query
 from fundguard.engine.library import OUTPUT_COLUMNS, Rule
 from fundguard.engine.views import Scope, ddl, table_columns, view_definitions
 from fundguard.realtime.history import PERSON_TABLES, REFERENCE_TABLES, open_store
+from fundguard.realtime.relevance import KbIndex
 
 # Per-request tables (emptied and refilled for each claim); the others stay empty in real time:
 # their rules (进销存, 设备) are 事后 only.
@@ -45,6 +50,14 @@ _RESULT_TYPES = {
     "detail": "VARCHAR",
 }
 RESULT_COLUMNS = ("rule_code", *OUTPUT_COLUMNS)
+# Every code and name of the pass's visits (incoming lines, earlier settlements of the same visits,
+# diagnoses, operations, the visit's main diagnosis): what a rule's knowledge join could meet.
+_PASS_KEYS_SQL = """
+SELECT med_list_codg, hilist_name FROM fee_list_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+UNION ALL SELECT diag_code, diag_name FROM diag_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+UNION ALL SELECT oprn_oprt_code, oprn_oprt_name FROM oprn_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+UNION ALL SELECT dscg_maindiag_code, dscg_maindiag_name FROM mdtrt_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+"""
 
 
 def _text(v: Any) -> str | None:
@@ -84,8 +97,14 @@ class EvalContext:
         region: str | None,
         threads: int = 1,
         parallel: int = 1,
+        prune: bool = True,
     ):
         self.rules = {stage: list(rs) for stage, rs in rules.items()}
+        self.prune = prune
+        # kp_types some rule keys on: the only ones the relevance index needs
+        self._keyed = sorted({kp for rs in self.rules.values() for r in rs for kp in r.requires_kb})
+        self._kb_index = KbIndex()
+        self._pass_keys: list[tuple] = []
         self.region = region
         self.con = open_store(store)
         con = self.con
@@ -108,7 +127,7 @@ class EvalContext:
         for name, sql in views:
             con.execute(f"CREATE VIEW {name} AS {sql}")
         self._kb_date: dt.date | None = None
-        self._by_date: dict[tuple[str, dt.date], list[str]] = {}  # (stage, claim date) -> rule SQL
+        self._by_date: dict[tuple[str, dt.date], dict[str, str]] = {}  # (stage, claim date) -> code -> SQL
         self._cursors = [con.cursor() for _ in range(max(1, parallel))] if parallel > 1 else []
         self._pool = ThreadPoolExecutor(len(self._cursors), thread_name_prefix="rules") if self._cursors else None
 
@@ -152,6 +171,13 @@ class EvalContext:
             "WHERE (begndate IS NULL OR begndate <= ?) AND (enddate IS NULL OR enddate >= ?) ORDER BY kp_type",
             [day, day],
         )
+        self._kb_index = KbIndex.build(
+            self.con.execute(
+                f"SELECT kp_type, med_list_codg, code_prefix, item_name, related_codg, related_name FROM {KB_IN_FORCE} "
+                "WHERE list_contains(?, kp_type)",
+                [self._keyed],
+            ).fetchall()
+        )
         self._kb_date = day
 
     # -- data --------------------------------------------------------------------------------------
@@ -180,6 +206,7 @@ class EvalContext:
             con.execute("ROLLBACK")
             raise
         self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
+        self._pass_keys = con.execute(_PASS_KEYS_SQL).fetchall() if self.prune else []
         return {r[0] for r in con.execute("SELECT DISTINCT psn_no FROM psn_info").fetchall()}
 
     def _load_history(self, claims: Sequence[ClaimRows]) -> None:
@@ -236,14 +263,23 @@ class EvalContext:
             )
 
     # -- rules -------------------------------------------------------------------------------------
-    def prepare(self, stage: str, as_of: dt.date) -> list[str]:
-        """The stage's rule SQL texts with the parameters in force on `as_of` (cached per date).
+    def relevant(self, stage: str) -> list[Rule]:
+        """The stage's rules that can fire on the loaded pass (all of them when pruning is off)."""
+        rules = self.rules[stage]
+        if not self.prune:
+            return list(rules)
+        wanted = {kp for r in rules for kp in r.requires_kb}
+        hit = self._kb_index.matched((k[0] for k in self._pass_keys), (k[1] for k in self._pass_keys), wanted)
+        return [r for r in rules if not r.requires_kb or hit.intersection(r.requires_kb)]
+
+    def prepare(self, stage: str, as_of: dt.date) -> dict[str, str]:
+        """The stage's rule SQL texts by rule code, with the parameters in force on `as_of` (cached per date).
 
         Kept as text: DuckDB re-plans a table-reading prepared statement on every EXECUTE anyway."""
         key = (stage, as_of)
         sqls = self._by_date.get(key)
         if sqls is None:
-            sqls = self._by_date[key] = [self._rule_sql(r, as_of) for r in self.rules[stage]]
+            sqls = self._by_date[key] = {r.code: self._rule_sql(r, as_of) for r in self.rules[stage]}
         return sqls
 
     def _rule_sql(self, rule: Rule, as_of: dt.date) -> str:
@@ -251,10 +287,12 @@ class EvalContext:
         cols = ", ".join(f"CAST({c} AS {_RESULT_TYPES[c]}) AS {c}" for c in OUTPUT_COLUMNS)
         return f"SELECT '{rule.code}' AS rule_code, {cols} FROM (\n{sql}\n) AS r"
 
-    def run(self, stage: str, as_of: dt.date) -> list[dict[str, Any]]:
-        """Every rule of the stage, one statement each (one UNION ALL plans slower than its parts),
-        spread over `parallel` cursors: DuckDB plans each statement on one core and releases the GIL."""
-        sqls = self.prepare(stage, as_of)
+    def run(self, stage: str, as_of: dt.date, codes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The stage's rules (or those of `codes`), one statement each (one UNION ALL plans slower than
+        its parts), spread over `parallel` cursors: DuckDB plans each statement on one core and releases
+        the GIL."""
+        by_code = self.prepare(stage, as_of)
+        sqls = list(by_code.values()) if codes is None else [by_code[c] for c in codes]
         if self._pool is None or len(sqls) < 2:
             chunks = [self._exec(self.con, sqls)]
         else:

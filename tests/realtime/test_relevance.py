@@ -1,0 +1,81 @@
+"""The relevance index: which kp_types the codes and names of a pass meet (a superset, never less)."""
+
+from __future__ import annotations
+
+import copy
+
+from fundguard.realtime.relevance import KbIndex
+
+from .conftest import COURSE, ELDERLY, FEMALE_DRUG, GENDER
+
+POINTS = [
+    # kp_type, med_list_codg, code_prefix, item_name, related_codg, related_name
+    ("drug_gender", "ZD03AAA0043010100166", None, "某药", None, None),
+    ("drug_elderly_caution", None, "XN05BA", "苯二氮䓬类", None, None),
+    ("diag_gender", None, "N40", None, None, None),
+    ("item_dup_pair", "001201000010000", None, "主项", "001201000020000", "从项"),
+    ("drug_interaction", None, "XC09", None, "XC03DA", None),
+    ("tcm_incompatible", None, None, "甘草", None, "甘遂"),
+    ("consumable_gender", None, None, "前列腺支架", None, None),
+    ("tcm_max_herbs", None, None, None, None, None),  # a region-wide limit: matches every pass
+    ("item_dept", None, None, "a_b", None, None),  # LIKE wildcard in a name: matches every pass
+]
+ALL = {p[0] for p in POINTS}
+
+
+def _matched(codes=(), names=(), wanted=ALL):
+    return KbIndex.build(POINTS).matched(codes, names, set(wanted))
+
+
+def test_exact_code_and_case():
+    assert _matched(["zd03aaa0043010100166"]) - {"tcm_max_herbs", "item_dept"} == {"drug_gender"}
+    assert "drug_gender" not in _matched(["ZD03AAA004301010016"])  # a code is not a prefix
+
+
+def test_code_prefix():
+    assert "drug_elderly_caution" in _matched(["XN05BAD056A001010100215"])
+    assert "drug_elderly_caution" not in _matched(["XN05B"])
+
+
+def test_name_only_points_by_containment():
+    assert "consumable_gender" in _matched(names=["一次性前列腺支架（进口）"])
+    assert "consumable_gender" not in _matched(names=["前列腺"])
+    # a point with a code is matched by its code only, not by its name
+    assert "drug_gender" not in _matched(names=["某药"])
+
+
+def test_related_side_as_code_and_prefix():
+    # 重复收费: the incoming line may be the 从项, the 主项 being in the history
+    assert "item_dup_pair" in _matched(["001201000020000"])
+    # interaction: the claim holds the B side (related_codg prefix)
+    assert "drug_interaction" in _matched(["XC03DAA001"])
+    assert "drug_interaction" in _matched(["XC09AAA001"])
+    # incompatible herbs by related_name when the point has no related code
+    assert "tcm_incompatible" in _matched(names=["甘遂（醋制）"])
+
+
+def test_diagnosis_codes_meet_icd_prefixes():
+    assert "diag_gender" in _matched(["n40.x00"])
+    assert "diag_gender" not in _matched(["I10.x00"])
+
+
+def test_unmatchable_points_always_match_and_wanted_limits():
+    got = _matched(["nothing"], ["nothing"])
+    assert got == {"tcm_max_herbs", "item_dept"}
+    assert _matched(["N40"], wanted={"drug_gender"}) == set()
+
+
+def test_context_runs_only_rules_a_claim_can_meet(auditor, message):
+    """Pass level: the elderly/course drugs dropped from the claim → their rules are skipped."""
+    from fundguard.realtime.messages import parse
+
+    msg = copy.deepcopy(message)
+    msg["input"]["feedetail"] = [f for f in msg["input"]["feedetail"] if f["med_list_codg"] == FEMALE_DRUG]
+    claim = auditor.claim_rows(parse("settlement", msg))
+    with auditor._context() as ctx:
+        ctx.load([claim])
+        assert [r.code for r in ctx.relevant("事中")] == [GENDER]
+    res = auditor.audit("settlement", parse("settlement", msg))
+    assert res.summary["rules_run"] == 1 and res.rules_ran == [GENDER]
+    full = auditor.audit("settlement", parse("settlement", message))
+    assert sorted(full.rules_ran) == sorted([GENDER, ELDERLY, COURSE])
