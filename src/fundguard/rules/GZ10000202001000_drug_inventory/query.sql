@@ -3,9 +3,53 @@
 -- quantity available by a line's month end is every non-sale movement up to that day (采购入库, 退货出库,
 -- 盘点调整, 报损, 调拨; inv_type 2 销售出库 is left out because the settlements are the sales). Units of a
 -- line beyond that cap are flagged. Only institutions that report 进销存 at all are screened.
+-- Speed (20M lines): the exact running sum is computed only for the (institution, drug) series that can
+-- exceed their cap. A line's running quantity never exceeds the series' positive quantities up to its month end
+-- (refunds only lower it), so a series whose cumulative positive monthly quantity stays within the cumulative
+-- monthly 进销存 for every month cannot fire and is skipped; both bounds come from small monthly aggregates.
 WITH reporting AS (
     SELECT DISTINCT fixmedins_code
     FROM inventory
+),
+monthly AS (
+    -- per series and month: positive settled quantity and non-sale stock movements
+    SELECT fixmedins_code, med_list_codg, month_end, sum(sold_pos) AS sold_pos, sum(moved) AS moved
+    FROM (
+        SELECT f.fixmedins_code, f.med_list_codg, last_day(f.fee_date) AS month_end,
+            CASE WHEN f.cnt > 0 THEN f.cnt ELSE 0 END AS sold_pos, CAST(NULL AS DECIMAL(16, 4)) AS moved
+        FROM fee f
+        JOIN reporting rp ON rp.fixmedins_code = f.fixmedins_code
+        WHERE f.list_type IN ${list_types}
+            AND f.fee_ocur_time IS NOT NULL
+        UNION ALL
+        SELECT i.fixmedins_code, i.med_list_codg, last_day(i.occur_date) AS month_end,
+            0 AS sold_pos, i.cnt AS moved
+        FROM inventory i
+        WHERE i.occur_date IS NOT NULL
+            AND coalesce(i.inv_type, '') <> '2'
+    ) u
+    GROUP BY fixmedins_code, med_list_codg, month_end
+),
+cap AS (
+    -- available by a month end = every non-sale movement up to that day
+    SELECT
+        fixmedins_code,
+        med_list_codg,
+        month_end,
+        coalesce(sum(moved) OVER (
+            PARTITION BY fixmedins_code, med_list_codg ORDER BY month_end
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ), 0) AS available,
+        sum(sold_pos) OVER (
+            PARTITION BY fixmedins_code, med_list_codg ORDER BY month_end
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS sold_bound
+    FROM monthly
+),
+candidate AS (
+    SELECT DISTINCT fixmedins_code, med_list_codg
+    FROM cap
+    WHERE sold_bound > available
 ),
 refunds AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
@@ -30,7 +74,7 @@ netted AS (
         f.cnt + coalesce(r.refund_cnt, 0) AS cnt,
         f.amt + coalesce(r.refund_amt, 0) AS amt
     FROM fee f
-    JOIN reporting rp ON rp.fixmedins_code = f.fixmedins_code
+    JOIN candidate c ON c.fixmedins_code = f.fixmedins_code AND c.med_list_codg = f.med_list_codg
     LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
     WHERE f.list_type IN ${list_types}
         AND f.fee_ocur_time IS NOT NULL
@@ -46,24 +90,6 @@ sold AS (
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS run_end
     FROM netted n
-),
-months AS (
-    SELECT DISTINCT fixmedins_code, med_list_codg, month_end
-    FROM sold
-),
-cap AS (
-    SELECT
-        m.fixmedins_code,
-        m.med_list_codg,
-        m.month_end,
-        coalesce(sum(i.cnt), 0) AS available
-    FROM months m
-    LEFT JOIN inventory i
-        ON i.fixmedins_code = m.fixmedins_code
-        AND i.med_list_codg = m.med_list_codg
-        AND i.occur_date <= m.month_end
-        AND coalesce(i.inv_type, '') <> '2'
-    GROUP BY m.fixmedins_code, m.med_list_codg, m.month_end
 ),
 over AS (
     SELECT
