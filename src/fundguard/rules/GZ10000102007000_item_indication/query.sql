@@ -1,21 +1,9 @@
 -- 医疗服务项目限适应症: a 医疗服务项目 whose payment is limited to indications that map to ICD-10 prefixes
 -- (kb related_codg; the point names the code, or a code prefix for a class), billed on a visit none of whose diagnoses (diag_d, or the discharge main diagnosis) falls
 -- under any mapped prefix. Visits without any diagnosis are not judged (the restriction cannot be checked).
-WITH refund AS (
-    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
-    FROM fee
-    WHERE init_feedetl_sn IS NOT NULL
-    GROUP BY init_feedetl_sn
-),
-line AS (
-    -- original lines net of their refunds; fully refunded lines drop out
-    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
-),
-ind AS (
+-- Knowledge first (docs/performance.md): the points are matched on the distinct billed (institution, code) pairs,
+-- and refunds and diagnoses are read only for the lines and visits that matched.
+WITH ind AS (
     SELECT kp_id, med_list_codg, code_prefix, related_codg, related_name, description, begndate, enddate, admdvs
     FROM kb
     WHERE kp_type = 'item_indication'
@@ -23,7 +11,7 @@ ind AS (
       AND (med_list_codg IS NOT NULL OR code_prefix IS NOT NULL)
 ),
 ind_m AS (
-    -- knowledge × institutions whose region the point applies to (both small): keeps the fee join an equality join
+    -- knowledge × institutions whose region the point applies to (both small): keeps the joins equality joins
     SELECT i.*, m.fixmedins_code
     FROM ind i
     CROSS JOIN medins m
@@ -34,23 +22,49 @@ ind_m AS (
 prefix_len AS (
     SELECT DISTINCT length(code_prefix) AS len FROM ind WHERE med_list_codg IS NULL
 ),
-matched AS (
+billed AS (
+    -- distinct (institution, code) pairs of original lines: far fewer than the lines
+    SELECT DISTINCT fixmedins_code, med_list_codg FROM fee WHERE init_feedetl_sn IS NULL AND med_list_codg IS NOT NULL
+),
+code_kp AS (
     -- points naming the code: hash join on the code
-    SELECT l.*, CAST(NULL AS INTEGER) AS pfx_len, CAST(NULL AS VARCHAR) AS pfx,
-        i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
-    FROM line l
-    JOIN ind_m i ON i.fixmedins_code = l.fixmedins_code AND i.med_list_codg = l.med_list_codg
+    SELECT b.fixmedins_code, b.med_list_codg, i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
+    FROM billed b
+    JOIN ind_m i ON i.fixmedins_code = b.fixmedins_code AND i.med_list_codg = b.med_list_codg
     UNION ALL
-    -- points naming a class prefix: hash join on the line's code cut to each prefix length that occurs
-    SELECT l.*, i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
+    -- points naming a class prefix: hash join on the code cut to each prefix length that occurs
+    SELECT b.fixmedins_code, b.med_list_codg, i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
     FROM (
-        SELECT x.*, p.len AS pfx_len, substr(x.med_list_codg, 1, p.len) AS pfx FROM line x CROSS JOIN prefix_len p
-    ) l
+        SELECT x.*, p.len AS pfx_len, substr(x.med_list_codg, 1, p.len) AS pfx FROM billed x CROSS JOIN prefix_len p
+    ) b
     JOIN ind_m i
-        ON i.fixmedins_code = l.fixmedins_code
-        AND i.code_prefix = l.pfx
-        AND length(i.code_prefix) = l.pfx_len
+        ON i.fixmedins_code = b.fixmedins_code
+        AND i.code_prefix = b.pfx
+        AND length(i.code_prefix) = b.pfx_len
     WHERE i.med_list_codg IS NULL
+),
+line_k AS (
+    -- original lines of a matched (institution, code)
+    SELECT f.*
+    FROM fee f
+    JOIN (SELECT DISTINCT fixmedins_code, med_list_codg FROM code_kp) c
+        ON c.fixmedins_code = f.fixmedins_code AND c.med_list_codg = f.med_list_codg
+    WHERE f.init_feedetl_sn IS NULL
+),
+refund AS (
+    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn IN (SELECT feedetl_sn FROM line_k)
+    GROUP BY init_feedetl_sn
+),
+matched AS (
+    -- those lines net of their refunds (fully refunded lines drop out), one row per matching point
+    SELECT l.*, l.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, l.amt + coalesce(r.refund_amt, 0) AS net_amt,
+        k.kp_id, k.related_codg, k.related_name, k.description, k.begndate, k.enddate
+    FROM line_k l
+    LEFT JOIN refund r ON r.init_feedetl_sn = l.feedetl_sn
+    JOIN code_kp k ON k.fixmedins_code = l.fixmedins_code AND k.med_list_codg = l.med_list_codg
+    WHERE l.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 restricted AS (
     SELECT
@@ -61,9 +75,12 @@ restricted AS (
       AND (l.enddate IS NULL OR l.fee_date <= l.enddate)
 ),
 visit_diag AS (
-    SELECT mdtrt_id, diag_code FROM diag WHERE diag_code IS NOT NULL
+    -- diagnoses of the matched visits only
+    SELECT mdtrt_id, diag_code FROM diag WHERE diag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM restricted)
     UNION
-    SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
+    SELECT mdtrt_id, dscg_maindiag_code AS diag_code
+    FROM mdtrt
+    WHERE dscg_maindiag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM restricted)
 ),
 diag_list AS (
     SELECT mdtrt_id, count(*) AS diag_cnt, min(diag_code) AS first_diag FROM visit_diag GROUP BY mdtrt_id
