@@ -44,7 +44,7 @@ def con(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     for name, df in (("k_drug", kn.drugs), ("k_item", kn.items), ("k_pair", kn.pairs)):
         c.register(f"{name}_df", df)
         c.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_df")
-    for name in ("diag_gender", "item_equip", "drug_max_days"):
+    for name in ("diag_gender", "item_equip", "drug_max_days", "chronic_disease_drug", "item_indication"):
         path = _res("curated") / f"{name}.csv"
         c.execute(f"CREATE TABLE c_{name} AS SELECT * FROM read_csv('{path}', all_varchar=true)")
     tier = HOSP_LV_TIER_SQL.format(c="i.hosp_lv")
@@ -232,3 +232,64 @@ def test_amounts_at_stake_are_consistent(con) -> None:
     ).df()
     assert (visits["amount_at_stake"] == visits["inscp_scp_amt"]).all()
     assert isinstance(df, pd.DataFrame)
+
+
+def test_no_fee_line_dated_after_its_settlement(con) -> None:
+    """A visit is settled once its fees are charged (no 就诊数据非实时上传 pattern in the background); an
+    outpatient line more than a day older than its settlement is a labelled duplicate settlement."""
+    late = con.execute(
+        """SELECT count(*) FROM fee_list_d f JOIN setl_d s USING (setl_id)
+           WHERE s.refd_setl_flag = '0' AND f.cnt > 0 AND f.fee_ocur_time > s.setl_time"""
+    ).fetchone()[0]
+    assert late == 0
+    lagging = {
+        r[0]
+        for r in con.execute(
+            f"""SELECT DISTINCT s.setl_id FROM fee_list_d f JOIN setl_d s USING (setl_id)
+                WHERE s.refd_setl_flag = '0' AND f.cnt > 0 AND s.med_type NOT IN {INPATIENT}
+                  AND f.fee_ocur_time < s.setl_time - INTERVAL 24 HOUR"""
+        ).fetchall()
+    }
+    dup = {
+        r[0] for r in con.execute("SELECT setl_id FROM ground_truth WHERE scenario = 'dup_reimbursement'").fetchall()
+    }
+    assert lagging <= dup
+
+
+def test_chronic_visit_drugs_stay_in_the_disease_range(con) -> None:
+    """On a 门诊慢特病 visit every drug of a class (X/Z) the person's 病种 ranges cover is inside one of
+    them (curated chronic_disease_drug, matched as GZ10000101011000 matches it)."""
+    out = con.execute(
+        """WITH scope AS (
+             SELECT related_codg, coalesce(med_list_codg, code_prefix) AS r FROM c_chronic_disease_drug
+             WHERE related_codg IS NOT NULL),
+           ranges AS (
+             SELECT DISTINCT m.psn_no, s.r FROM mdtrt_d m JOIN diag_d d USING (mdtrt_id)
+             JOIN scope s ON starts_with(d.diag_code, s.related_codg) WHERE m.med_type = '14'),
+           lines AS (
+             SELECT f.feedetl_sn, f.psn_no, f.med_list_codg FROM fee_list_d f JOIN mdtrt_d m USING (mdtrt_id)
+             WHERE m.med_type = '14' AND f.list_type = '101' AND f.cnt > 0)
+           SELECT l.feedetl_sn, l.med_list_codg FROM lines l
+           WHERE EXISTS (SELECT 1 FROM ranges p WHERE p.psn_no = l.psn_no AND left(p.r, 1) = left(l.med_list_codg, 1))
+             AND NOT EXISTS (SELECT 1 FROM ranges p WHERE p.psn_no = l.psn_no AND starts_with(l.med_list_codg, p.r))"""
+    ).fetchall()
+    assert not out, out[:5]
+    in_range = con.execute(
+        """SELECT count(*) FROM fee_list_d f JOIN mdtrt_d m USING (mdtrt_id) JOIN c_chronic_disease_drug c
+             ON starts_with(f.med_list_codg, coalesce(c.med_list_codg, c.code_prefix))
+           WHERE m.med_type = '14'"""
+    ).fetchone()[0]
+    assert in_range > 0  # the disease's own drugs are billed where the formulary has them
+
+
+def test_indicated_items_only_with_a_fitting_diagnosis(con) -> None:
+    """Items limited to indications (curated item_indication) appear only on visits with a fitting diagnosis."""
+    out = con.execute(
+        """WITH ind AS (SELECT coalesce(med_list_codg, code_prefix) AS p, related_codg FROM c_item_indication),
+           lines AS (SELECT DISTINCT f.feedetl_sn, f.mdtrt_id, i.p FROM fee_list_d f
+                     JOIN ind i ON starts_with(f.med_list_codg, i.p) WHERE f.cnt > 0)
+           SELECT l.feedetl_sn FROM lines l WHERE NOT EXISTS (
+             SELECT 1 FROM diag_d d JOIN ind i ON i.p = l.p AND starts_with(d.diag_code, i.related_codg)
+             WHERE d.mdtrt_id = l.mdtrt_id)"""
+    ).fetchall()
+    assert not out, out[:5]

@@ -141,6 +141,17 @@ def _split_fund(ctx: Context, rng, v: pd.DataFrame, psn: pd.DataFrame, medfee, i
     }
 
 
+def _settled_after_lines(end: np.ndarray, kind: np.ndarray, line_v: np.ndarray, line_time: np.ndarray) -> np.ndarray:
+    """Visit end times such that an outpatient or pharmacy visit ends (and is settled) a few minutes
+    after its last fee line: a settlement pays fees already charged (收费后结算), so no line is dated
+    after it. Stays bill their last line before the discharge morning and keep their end."""
+    end = end.astype("datetime64[s]").astype(np.int64)
+    last = np.full(len(end), np.iinfo(np.int64).min)
+    np.maximum.at(last, line_v, line_time.astype("datetime64[s]").astype(np.int64))
+    otp = ~np.isin(kind, INPATIENT_KINDS) & (last > np.iinfo(np.int64).min)
+    return np.where(otp, np.maximum(end, last + 3 * 60), end).astype("datetime64[s]")
+
+
 def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, lines: Lines) -> Assembled:
     reg = ctx.region
     cat = ctx.cat
@@ -180,7 +191,7 @@ def assemble(ctx: Context, rng: np.random.Generator, ids: Ids, visits: Visits, l
     fund = _split_fund(ctx, rng, v, psn, medfee, s_inscp)
 
     # ---- settlements (normal, refund, duplicate) ------------------------------------------------
-    end = v["end"].to_numpy().astype("datetime64[s]")
+    end = _settled_after_lines(v["end"].to_numpy(), kind, lv_, L["time"].to_numpy())
     setl_time = end + v["setl_delay_min"].to_numpy().astype(np.int64) * NS_MIN
     drg = v["drg"].to_numpy().copy()
     ipm = np.isin(kind, INPATIENT_KINDS) & pd.isna(drg)

@@ -9,7 +9,9 @@ construction, not by luck:
   any 30 days;
 - nothing on or after the die_date (a death in hospital ends the stay on that day, 离院方式 5);
 - drugs and items come from catalogue pools filtered by the patient's sex, age, setting and the
-  institution's tier; per-day items billed at most their 两库 frequency.
+  institution's tier; per-day items billed at most their 两库 frequency; a 门诊慢特病 visit's drugs come
+  from its 病种's drug range (curated chronic_disease_drug);
+- an outpatient or pharmacy visit is settled after its last fee line (assemble moves its end there).
 """
 
 from __future__ import annotations
@@ -289,6 +291,7 @@ def lines(ctx: Context, rng: np.random.Generator, v: Visits) -> Lines:
     # HbA1c for diabetics every third month at their chronic visit (≥ 60 days apart > 15-day cycle)
     month = df["month"].to_numpy()
     vi = np.flatnonzero((kind == "chr") & df["dm"].to_numpy() & (month % 3 == 0) & (tier >= 1))
+    vi = vi[cat.indicated(C.HBA1C, df["diag1"].to_numpy()[vi])]  # on the visit for diabetes, not hypertension
     add(vi, np.full(len(vi), cat.idx(C.HBA1C)), np.ones(len(vi)), begn[vi] + 10 * NS_MIN)
     # drugs: outpatient ≤ 7 days (急诊 ≤ 3), chronic 28–30 days, pharmacy ≤ 7 days
     drug_v = np.flatnonzero(np.isin(kind, ("otp", "er", "chr", "ph")))
@@ -381,10 +384,12 @@ def _drugs(ctx: Context, rng: np.random.Generator, df: pd.DataFrame, vi: np.ndar
     age = df["age"].to_numpy()[vi]
     grp = np.select([age <= 12, age < 18], [0, 1], 2)
     tier = df["tier"].to_numpy()[vi]
-    keys = pd.DataFrame({"s": sex, "g": grp, "t": tier})
-    for (s, g, t), idx in keys.groupby(["s", "g", "t"]).indices.items():
+    # a 门诊慢特病 visit bills from its 病种's drug range (catalog.drug_pool)
+    chronic = np.where(df["kind"].to_numpy()[vi] == "chr", df["diag1"].to_numpy()[vi], "")
+    keys = pd.DataFrame({"s": sex, "g": grp, "t": tier, "d": chronic})
+    for (s, g, t, d), idx in keys.groupby(["s", "g", "t", "d"]).indices.items():
         rep_age = {0: 8, 1: 15, 2: 40}[int(g)]
-        pool = ctx.cat.drug_pool(str(s), rep_age, inpatient, int(t))
+        pool = ctx.cat.drug_pool(str(s), rep_age, inpatient, int(t), chronic_diag=str(d) or None)
         out[idx] = pool[rng.integers(0, len(pool), len(idx))]
     return out
 

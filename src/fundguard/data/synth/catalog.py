@@ -149,8 +149,39 @@ class Catalog:
     def idx(self, code: str) -> int:
         return self.index[code]
 
-    def drug_pool(self, sex: str, age: int, inpatient: bool, tier: int) -> np.ndarray:
-        """Formulary drugs a background line may carry for this patient and setting."""
+    def chronic_range(self, diag: str | None) -> tuple[str, ...]:
+        """Drug codes / code prefixes covered for the 门慢 病种 a diagnosis falls under (curated
+        chronic_disease_drug, matched on its ICD-10 prefixes as the rule does); () when none applies."""
+        if not diag:
+            return ()
+        return tuple(sorted({r for p, rs in self.chronic_drugs.items() if diag.startswith(p) for r in rs}))
+
+    def drug_pool(self, sex: str, age: int, inpatient: bool, tier: int, chronic_diag: str | None = None) -> np.ndarray:
+        """Formulary drugs a background line may carry for this patient and setting.
+
+        On a 门诊慢特病 visit (`chronic_diag` = its diagnosis) a drug comes from the 病种's drug range,
+        as a 门慢 settlement bills the disease's list; where the formulary has no billable drug in the
+        range for this patient and tier, from a drug class (first letter: X 西药 / Z 中成药) that the
+        range does not cover, which the national list leaves to the local one.
+        """
+        rng_ = self.chronic_range(chronic_diag)
+        if rng_:
+            key = ("chronic", rng_, sex, age <= 12, age >= 18, inpatient, tier)
+            pool = self._drug_pools.get(key)
+            if pool is None:
+                base = self.drug_pool(sex, age, inpatient, tier)
+                codes = self.code[base].astype(str)
+                in_range = np.zeros(len(base), bool)
+                for r in rng_:
+                    in_range |= np.char.startswith(codes, r)
+                if not in_range.any():
+                    covered = {r[0] for r in rng_}
+                    in_range = np.array([c[:1] not in covered for c in codes], bool)
+                pool = base[in_range]
+                if not len(pool):
+                    raise ValueError(f"no billable drug for 门慢 diagnosis {chronic_diag} (tier {tier})")
+                self._drug_pools[key] = pool
+            return pool
         child = age <= 12
         key = (sex, child, age >= 18, inpatient, tier)
         pool = self._drug_pools.get(key)
@@ -169,6 +200,17 @@ class Catalog:
         return pool
 
     formulary: np.ndarray = field(default=None)  # type: ignore[assignment]
+    chronic_drugs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 病种 ICD-10 prefix → drug range
+    item_indications: dict[str, tuple[str, ...]] = field(default_factory=dict)  # item code prefix → ICD-10 prefixes
+
+    def indicated(self, code: str, diags: np.ndarray) -> np.ndarray:
+        """Per diagnosis: may `code` be billed on a visit with it (curated item_indication, longest prefix;
+        an item without indication knowledge fits any diagnosis)."""
+        icd = longest_prefix(code, self.item_indications)
+        d = np.asarray(diags, object)
+        if icd is None:
+            return np.ones(len(d), bool)
+        return np.array([isinstance(x, str) and x.startswith(icd) for x in d], bool)
 
 
 def build(kn: Knowledge, rng: np.random.Generator) -> Catalog:
@@ -231,6 +273,8 @@ def build(kn: Knowledge, rng: np.random.Generator) -> Catalog:
     )
     cat.formulary = np.array([c in form_codes for c in code]) | ~is_drug
     cat.index = {c: i for i, c in enumerate(code)}
+    cat.chronic_drugs = kn.chronic_drugs
+    cat.item_indications = kn.item_indications
     _service_pools(cat, kn)
     return cat
 
@@ -252,6 +296,10 @@ def _service_pools(cat: Catalog, kn: Knowledge) -> None:
     img &= ~np.char.endswith(code, "0001")  # 加收 add-ons are never billed alone
     img &= np.array(["术中" not in n and "造影" not in n for n in cat.name])
     lab &= ~np.char.endswith(code, "0001")
+    # items limited to indications (curated item_indication) are billed only where a diagnosis fits
+    unrestricted = np.array([longest_prefix(c, cat.item_indications) is None for c in code])
+    lab &= unrestricted
+    img &= unrestricted
     fixed = {
         OTP_CONSULT,
         ER_CONSULT,

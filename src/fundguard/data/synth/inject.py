@@ -235,7 +235,8 @@ class Injector:
 
     def drug(self, v: int, inpatient: bool = False) -> int:
         r = self.rows[v]
-        pool = self.ctx.cat.drug_pool(r["sex"], r["age"], inpatient, r["tier"])
+        chronic = r["diag1"] if r["kind"] == "chr" else None  # 门慢: the 病种's drug range
+        pool = self.ctx.cat.drug_pool(r["sex"], r["age"], inpatient, r["tier"], chronic_diag=chronic)
         return int(pool[int(self.rng.integers(0, len(pool)))])
 
     def otp_lines(self, v: int, drugs: int = 1) -> None:

@@ -1,7 +1,7 @@
 """The official knowledge the synthetic region is built from (read once per process).
 
 Everything here comes from files shipped in fundguard/resources: the curated tables the rules use
-(resources/curated: item_equip, drug_child_forbidden), the 两库 facts flattened by
+(resources/curated: item_equip, drug_child_forbidden, chronic_disease_drug, item_indication), the 两库 facts flattened by
 tools/extract_facts.py (resources/facts/*.csv), ICD-10 / ICD-9-CM-3 医保版 and CHS-DRG 1.1
 (resources/reference/chs-drg-1.1) and the Harbin DRG weights. The generator uses the same codes
 and restrictions the rules read, so what it calls clean or violating is what a rule sees.
@@ -46,6 +46,10 @@ class Knowledge:
     drg_rates: dict[str, float]
     equip_prefix: dict[str, str]  # curated item_equip: code prefix → equip_type
     child_forbidden: dict[str, float]  # curated drug_child_forbidden: code prefix → age under which forbidden
+    # curated chronic_disease_drug: 门慢 病种 ICD-10 prefix → drug codes / code prefixes of its drug range
+    chronic_drugs: dict[str, tuple[str, ...]]
+    # curated item_indication: item code / code prefix → ICD-10 prefixes of its indications
+    item_indications: dict[str, tuple[str, ...]]
 
     def icd10_codes(self, prefix: str, limit: int = 12) -> list[tuple[str, str]]:
         """Codes under a category, shortest (the category itself) first; '+' dagger codes excluded."""
@@ -89,6 +93,20 @@ def load() -> Knowledge:
     curated = _res("curated")
     equip = pd.read_csv(curated / "item_equip.csv", dtype=str, keep_default_na=False)
     forbid = pd.read_csv(curated / "drug_child_forbidden.csv", dtype=str, keep_default_na=False)
+    chronic = pd.read_csv(curated / "chronic_disease_drug.csv", dtype=str, keep_default_na=False)
+    # national rows still in force (a dated or regional row could leave a drug outside the range)
+    chronic = chronic[(chronic["enddate"] == "") & (chronic["admdvs"] == "") & (chronic["related_codg"] != "")]
+    chronic_drugs: dict[str, tuple[str, ...]] = {}
+    for disease, rows in chronic.groupby("related_codg"):
+        codes = [c or p for c, p in zip(rows["med_list_codg"], rows["code_prefix"], strict=True) if c or p]
+        chronic_drugs[str(disease)] = tuple(sorted(set(codes)))
+    indication = pd.read_csv(curated / "item_indication.csv", dtype=str, keep_default_na=False)
+    item_indications: dict[str, set[str]] = {}
+    for c, p, icd in zip(
+        indication["med_list_codg"], indication["code_prefix"], indication["related_codg"], strict=True
+    ):
+        if (c or p) and icd:
+            item_indications.setdefault(c or p, set()).add(icd)
     return Knowledge(
         drugs,
         items,
@@ -104,4 +122,6 @@ def load() -> Knowledge:
         child_forbidden={
             p: float(a or 18) for p, a in zip(forbid["code_prefix"], forbid["limit_num"], strict=True) if p
         },
+        chronic_drugs=chronic_drugs,
+        item_indications={k: tuple(sorted(v)) for k, v in item_indications.items()},
     )
