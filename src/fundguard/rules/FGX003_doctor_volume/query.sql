@@ -1,12 +1,22 @@
 -- 医师同一时段接诊量异常: distinct outpatient visits per doctor per clock hour above the threshold.
-WITH otp_line AS (
-    SELECT f.bilg_dr_codg, f.fixmedins_code, f.mdtrt_id, f.fee_date, hour(f.fee_ocur_time) AS fee_hour, f.fee_ocur_time, f.amt
+-- Two-stage count: one row per (doctor, hour, visit) first, then count(*) per (doctor, hour); a
+-- count(DISTINCT) over the fee lines cost 3 hash aggregates + a join at 20M lines (docs/performance.md, round 2).
+WITH otp_visit_hour AS (
+    SELECT
+        f.bilg_dr_codg,
+        f.fee_date,
+        hour(f.fee_ocur_time) AS fee_hour,
+        f.mdtrt_id,
+        min(f.fixmedins_code) AS fixmedins_code,
+        min(f.fee_ocur_time) AS first_time,
+        sum(f.amt) AS amt
     FROM fee f
     JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
     WHERE f.cnt > 0
       AND f.bilg_dr_codg IS NOT NULL
       AND NOT m.is_inpatient
       AND coalesce(m.med_type, '') <> '41'
+    GROUP BY f.bilg_dr_codg, f.fee_date, hour(f.fee_ocur_time), f.mdtrt_id
 ),
 per_hour AS (
     SELECT
@@ -14,10 +24,10 @@ per_hour AS (
         fee_date,
         fee_hour,
         min(fixmedins_code) AS fixmedins_code,
-        min(fee_ocur_time) AS first_time,
-        count(DISTINCT mdtrt_id) AS visits,
+        min(first_time) AS first_time,
+        count(*) AS visits,
         sum(amt) AS hour_amt
-    FROM otp_line
+    FROM otp_visit_hour
     GROUP BY bilg_dr_codg, fee_date, fee_hour
 ),
 flagged AS (

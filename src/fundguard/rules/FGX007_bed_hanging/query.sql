@@ -1,6 +1,11 @@
 -- 挂床住院: an inpatient stay with only bed/nursing/诊查 fees on most days while the person settles elsewhere.
+-- Candidates first (docs/performance.md, round 2): the last billed day only for open stays, and the
+-- settlements elsewhere only for stays that already pass the length and idle-day tests.
 WITH last_fee AS (
-    SELECT mdtrt_id, max(fee_date) AS last_fee_date FROM fee GROUP BY mdtrt_id
+    SELECT mdtrt_id, max(fee_date) AS last_fee_date
+    FROM fee
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM mdtrt WHERE is_inpatient AND enddate IS NULL)
+    GROUP BY mdtrt_id
 ),
 stay AS (
     -- a stay still open ends, for this screen, on its last billed day
@@ -47,13 +52,19 @@ per_stay AS (
     LEFT JOIN day_kind d ON d.mdtrt_id = s.mdtrt_id
     GROUP BY s.mdtrt_id, s.psn_no, s.fixmedins_code, s.begntime, s.begndate, s.end_date, s.stay_days
 ),
+cand AS (
+    SELECT *
+    FROM per_stay
+    WHERE stay_days >= ${min_stay_days}
+      AND (stay_days - treat_days) > ${min_idle_day_ratio} * stay_days
+),
 away AS (
     -- outpatient / pharmacy settlements of the same person strictly inside the stay (not reversed)
     SELECT
         p.mdtrt_id,
         count(DISTINCT o.setl_id) AS away_setl_cnt,
         min(o.setl_time) AS first_away_time
-    FROM per_stay p
+    FROM cand p
     JOIN setl o ON o.psn_no = p.psn_no AND o.mdtrt_id <> p.mdtrt_id AND o.refd_setl_flag = '0'
     JOIN mdtrt om ON om.mdtrt_id = o.mdtrt_id AND NOT om.is_inpatient
     LEFT JOIN (
@@ -81,7 +92,5 @@ SELECT
     '入院日期=' || CAST(p.begndate AS VARCHAR) || '；出院日期=' || CAST(p.end_date AS VARCHAR) || '；住院天数='
         || CAST(p.stay_days AS VARCHAR) || '；有诊疗天数=' || CAST(p.treat_days AS VARCHAR) || '；住院期间门诊/药店结算数='
         || CAST(a.away_setl_cnt AS VARCHAR) || '；首笔时间=' || CAST(a.first_away_time AS VARCHAR) AS detail
-FROM per_stay p
+FROM cand p
 JOIN away a ON a.mdtrt_id = p.mdtrt_id
-WHERE p.stay_days >= ${min_stay_days}
-  AND (p.stay_days - p.treat_days) > ${min_idle_day_ratio} * p.stay_days

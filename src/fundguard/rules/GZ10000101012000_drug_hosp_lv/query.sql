@@ -1,17 +1,34 @@
 -- 药品限医疗机构级别: billed at an institution below the minimum tier of the knowledge point.
-WITH refund AS (
+-- Candidates first (docs/performance.md, round 2): a line can only fire if some point for its drug is above
+-- its institution's tier, so only lines of those (institution, drug) pairs are netted and ranked.
+WITH below_tier AS (
+    SELECT DISTINCT m.fixmedins_code, k.med_list_codg
+    FROM medins m
+    JOIN kb k
+        ON k.kp_type = 'drug_hosp_lv'
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
+    WHERE m.hosp_tier < coalesce(CAST(k.limit_num AS INTEGER), CASE WHEN k.limit_value LIKE '%三级%' THEN 3 WHEN k.limit_value LIKE '%二级%' THEN 2 WHEN k.limit_value LIKE '%一级%' THEN 1 END)
+),
+cand AS (
+    SELECT f.*
+    FROM fee f
+    JOIN below_tier b ON b.fixmedins_code = f.fixmedins_code AND b.med_list_codg = f.med_list_codg
+    WHERE f.init_feedetl_sn IS NULL
+),
+refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL
+    WHERE init_feedetl_sn IN (SELECT feedetl_sn FROM cand)
     GROUP BY init_feedetl_sn
 ),
 line AS (
-    -- original lines net of their refunds; fully refunded lines drop out
+    -- candidate lines net of their refunds; fully refunded lines drop out
     SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
+    FROM cand f
     LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+    WHERE f.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 hit AS (
     SELECT

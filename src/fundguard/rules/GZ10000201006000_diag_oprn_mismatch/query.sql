@@ -22,8 +22,10 @@ main_diag AS (
         SELECT mdtrt_id, diag_code, diag_name,
             row_number() OVER (PARTITION BY mdtrt_id ORDER BY diag_srt_no) AS rn
         FROM diag
-        WHERE maindiag_flag = '1'
+        WHERE maindiag_flag = '1' AND mdtrt_id IN (SELECT mdtrt_id FROM oprn)
     ) d ON d.mdtrt_id = m.mdtrt_id AND d.rn = 1
+    -- only visits with an operation can fire: not every visit's main diagnosis (docs/performance.md, round 2)
+    WHERE m.mdtrt_id IN (SELECT mdtrt_id FROM oprn)
 ),
 governed AS (
     SELECT o.mdtrt_id, k.kp_id, k.code_prefix, k.group_name
@@ -45,7 +47,10 @@ verdict AS (
     GROUP BY g.mdtrt_id
 ),
 first_setl AS (
-    SELECT mdtrt_id, min(setl_id) AS setl_id FROM setl GROUP BY mdtrt_id
+    SELECT mdtrt_id, min(setl_id) AS setl_id
+    FROM setl
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM verdict WHERE n_match = 0)
+    GROUP BY mdtrt_id
 )
 SELECT
     CAST(NULL AS VARCHAR) AS feedetl_sn,

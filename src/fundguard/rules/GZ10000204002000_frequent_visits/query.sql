@@ -10,11 +10,18 @@ WITH v AS (
         AND coalesce(i.fixmedins_type, '1') <> '2'
         AND m.begntime IS NOT NULL
 ),
+busy AS (
+    -- only persons with more than the limit in total can exceed it in a window: the window sort runs
+    -- over their visits alone, not over every visit (docs/performance.md, round 2)
+    SELECT v.*
+    FROM v
+    WHERE psn_no IN (SELECT psn_no FROM v GROUP BY psn_no HAVING count(*) > ${max_visits})
+),
 seq AS (
     SELECT
-        v.*,
+        busy.*,
         lead(begndate, ${max_visits}) OVER (PARTITION BY psn_no ORDER BY begntime, mdtrt_id) AS nth_date
-    FROM v
+    FROM busy
 ),
 anchors AS (
     SELECT psn_no, mdtrt_id AS anchor_id, begntime AS anchor_time, begndate AS anchor_date
@@ -31,14 +38,16 @@ win AS (
         v.fixmedins_code,
         row_number() OVER (PARTITION BY a.anchor_id ORDER BY v.begntime, v.mdtrt_id) AS k
     FROM anchors a
-    JOIN v
+    JOIN busy v
         ON v.psn_no = a.psn_no
         AND (v.begntime > a.anchor_time OR (v.begntime = a.anchor_time AND v.mdtrt_id >= a.anchor_id))
         AND date_diff('day', a.anchor_date, v.begndate) < ${window_days}
 ),
 visit_amt AS (
+    -- only the visits beyond the limit are priced (not every visit's lines: docs/performance.md, round 2)
     SELECT mdtrt_id, sum(amt) AS amt
     FROM fee
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM win WHERE k > ${max_visits})
     GROUP BY mdtrt_id
 ),
 per_anchor AS (

@@ -1,36 +1,50 @@
 -- 医用耗材与科室不符: a consumable limited to departments (limit_value = allowed dept codes, '|' separated,
 -- matched as code prefixes) billed by a department outside the list.
-WITH refunds AS (
+-- Candidates first (docs/performance.md, round 2): the knowledge match (an OR of code, prefix and name)
+-- runs over the distinct (code, name) pairs of consumable lines; only matched lines are netted of refunds.
+-- NULL and '' codes/names match alike, hence the coalesce keys.
+WITH ck AS (
+    SELECT kp_id, med_list_codg, code_prefix, item_name, limit_value, begndate, enddate
+    FROM kb
+    WHERE kp_type = 'consumable_dept' AND coalesce(limit_value, '') <> ''
+),
+pair_kp AS (
+    SELECT n.code, n.name, k.*
+    FROM (
+        SELECT DISTINCT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name
+        FROM fee
+        WHERE cnt > 0 AND (list_type = '301' OR med_chrgitm_type = '08')
+    ) n
+    JOIN ck k
+        ON (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = n.code)
+        OR (coalesce(k.code_prefix, '') <> '' AND substr(n.code, 1, length(k.code_prefix)) = k.code_prefix)
+        OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+            AND n.name LIKE '%' || k.item_name || '%')
+),
+matched AS (
+    SELECT f.*, k.kp_id, k.limit_value, coalesce(k.item_name, f.hilist_name, f.med_list_codg) AS cons_name
+    FROM fee f
+    JOIN pair_kp k ON k.code = coalesce(f.med_list_codg, '') AND k.name = coalesce(f.hilist_name, '')
+    WHERE f.cnt > 0 AND (f.list_type = '301' OR f.med_chrgitm_type = '08')
+        AND (k.begndate IS NULL OR k.begndate <= f.fee_date)
+        AND (k.enddate IS NULL OR f.fee_date <= k.enddate)
+),
+refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    WHERE init_feedetl_sn IN (SELECT feedetl_sn FROM matched) AND cnt < 0
     GROUP BY init_feedetl_sn
 ),
-lines AS (
-    -- original lines net of their refunds (fully refunded lines drop out below)
-    SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.cnt > 0
+limited AS (
+    -- matched lines net of their refunds (fully refunded lines drop out)
+    SELECT m.*, m.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM matched m
+    LEFT JOIN refunds r ON r.init_feedetl_sn = m.feedetl_sn
+    WHERE m.amt + coalesce(r.refund_amt, 0) > 0
 ),
 pos AS (
     SELECT 1 AS i UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5
     UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10
-),
-limited AS (
-    SELECT l.feedetl_sn, l.bilg_dept_codg, k.kp_id, k.limit_value, coalesce(k.item_name, l.hilist_name, l.med_list_codg) AS cons_name
-    FROM lines l
-    JOIN kb k ON k.kp_type = 'consumable_dept'
-        AND coalesce(k.limit_value, '') <> ''
-        AND (
-            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
-            OR (coalesce(k.code_prefix, '') <> '' AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-                AND l.hilist_name LIKE '%' || k.item_name || '%')
-        )
-        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
-        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-    WHERE l.net_amt > 0 AND (l.list_type = '301' OR l.med_chrgitm_type = '08')
 ),
 allowed AS (
     SELECT DISTINCT m.feedetl_sn
@@ -61,4 +75,5 @@ SELECT
     h.kp_id,
     '限定科室=' || h.depts || '；开单科室=' || coalesce(l.bilg_dept_codg, '空') AS detail
 FROM hit h
-JOIN lines l ON l.feedetl_sn = h.feedetl_sn
+JOIN (SELECT DISTINCT feedetl_sn, setl_id, mdtrt_id, psn_no, fixmedins_code, bilg_dr_codg, med_list_codg, fee_ocur_time,
+        net_amt, bilg_dept_name, bilg_dept_codg FROM limited) l ON l.feedetl_sn = h.feedetl_sn

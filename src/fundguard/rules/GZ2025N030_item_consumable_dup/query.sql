@@ -1,19 +1,31 @@
 -- 医疗服务项目与医用耗材重复收费: a consumable whose cost is included in a service item (kb
 -- item_consumable_dup_pair: med_list_codg = item, related_codg = consumable) billed separately alongside that item
 -- on the same day (单日 points) or in the same visit (同时/单次 points). The consumable line is the violation.
-WITH refund AS (
+-- Candidates first: only lines billing a code of some pair (either side) are netted of refunds, so the
+-- multiply-referenced `line` CTE stays small instead of holding all fee lines (docs/performance.md, round 2).
+WITH codes AS (
+    SELECT related_codg AS code FROM kb WHERE kp_type = 'item_consumable_dup_pair' AND related_codg IS NOT NULL
+    UNION
+    SELECT med_list_codg AS code FROM kb WHERE kp_type = 'item_consumable_dup_pair' AND med_list_codg IS NOT NULL
+),
+cand AS (
+    SELECT f.*
+    FROM fee f
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.med_list_codg IN (SELECT code FROM codes)
+),
+refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL
+    WHERE init_feedetl_sn IN (SELECT feedetl_sn FROM cand)
     GROUP BY init_feedetl_sn
 ),
 line AS (
     -- original lines net of their refunds; fully refunded lines drop out
     SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
+    FROM cand f
     LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+    WHERE f.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 pair AS (
     SELECT
