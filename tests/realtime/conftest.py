@@ -112,3 +112,27 @@ def client(auditor, tmp_path):
         c.calllog = log
         yield c
     log.close()
+
+
+@pytest.fixture(scope="session")
+def region(tmp_path_factory):
+    """A 600-person synthetic region screened in batch with the 事中 rules, and its history store (slow tests)."""
+    from fundguard.data.synth import generate
+    from fundguard.engine.evaluate import load_region
+    from fundguard.engine.library import load_library
+    from fundguard.engine.screen import ScreenOptions, screen
+
+    tmp = tmp_path_factory.mktemp("rt-region")
+    generate(tmp / "region", persons=600, seed=11, months=3)
+    wh = tmp / "wh.duckdb"
+    con = duckdb.connect(str(wh))
+    try:
+        load_region(tmp / "region", con)
+    finally:
+        con.close()
+    lib = load_library()
+    codes = [r.code for r in lib.rules.values() if "事中" in r.stages]
+    screen(wh, ScreenOptions(rules=codes, full=True), library=lib)
+    store = tmp / "history.duckdb"
+    build_from_warehouse(wh, store)
+    return tmp, wh, store, codes

@@ -10,13 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from fundguard.engine.evaluate import load_region
-from fundguard.engine.library import load_library
-from fundguard.engine.screen import ScreenOptions, screen
 from fundguard.realtime.api import AuditService, create_audit_router
 from fundguard.realtime.auditor import Auditor
 from fundguard.realtime.calllog import CallLog
-from fundguard.realtime.history import build_from_warehouse
 from fundguard.realtime.replay import settlement_message
 
 # Labelled line/settlement scenarios whose rules run at settlement time (split_admission is 事后 only).
@@ -36,26 +32,6 @@ SCENARIOS = (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def region(tmp_path_factory):
-    from fundguard.data.synth import generate
-
-    tmp = tmp_path_factory.mktemp("rt-region")
-    generate(tmp / "region", persons=600, seed=11, months=3)
-    wh = tmp / "wh.duckdb"
-    con = duckdb.connect(str(wh))
-    try:
-        load_region(tmp / "region", con)
-    finally:
-        con.close()
-    lib = load_library()
-    codes = [r.code for r in lib.rules.values() if "事中" in r.stages]
-    screen(wh, ScreenOptions(rules=codes, full=True), library=lib)
-    store = tmp / "history.duckdb"
-    build_from_warehouse(wh, store)
-    return tmp, wh, store, codes
 
 
 def _batch(con, setl_id: str, mdtrt_id: str, codes: list[str]) -> list[tuple]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from fundguard.realtime.auditor import Auditor
 from fundguard.realtime.relevance import KbIndex
 
 from .conftest import COURSE, ELDERLY, FEMALE_DRUG, GENDER
@@ -79,3 +80,32 @@ def test_context_runs_only_rules_a_claim_can_meet(auditor, message):
     assert res.summary["rules_run"] == 1 and res.rules_ran == [GENDER]
     full = auditor.audit("settlement", parse("settlement", message))
     assert sorted(full.rules_ran) == sorted([GENDER, ELDERLY, COURSE])
+
+
+def test_visit_facts_prune_inpatient_and_outpatient_rules(tiny_store, message):
+    """requires_visit: 计费日期与住院时间不符 only on an inpatient stay, 药品种类超标 only outside one,
+    围手术期抗菌药物 only on an inpatient stay with an operation."""
+    from fundguard.engine.library import load_library
+    from fundguard.realtime.messages import parse
+
+    lib = load_library()
+    by_slug = {r.slug: r.code for r in lib.rules.values()}
+    stay, kinds, periop = by_slug["fee_outside_stay"], by_slug["drug_kinds"], by_slug["periop_antibiotic"]
+    a = Auditor(tiny_store, library=lib, rule_codes=[stay, kinds, periop])
+    try:
+        outpatient = a.audit("settlement", parse("settlement", message))
+        assert outpatient.rules_ran == [kinds]
+        ipt = copy.deepcopy(message)
+        ipt["input"]["mdtrtinfo"]["med_type"] = "21"
+        assert a.audit("settlement", parse("settlement", ipt)).rules_ran == [stay]
+        ipt["input"]["oprninfo"] = [
+            {
+                "oprn_srt_no": 1,
+                "oprn_oprt_type": "1",
+                "oprn_oprt_code": "00.0000",
+                "oprn_oprt_date": "2025-03-05 09:30:00",
+            }
+        ]
+        assert sorted(a.audit("settlement", parse("settlement", ipt)).rules_ran) == sorted([stay, periop])
+    finally:
+        a.close()

@@ -85,6 +85,7 @@ def _copy_with(tmp_path: Path, block: str) -> Path:
         ("realtime:\n  requires_kb: []\n", "non-empty list"),
         ("realtime:\n  requires_kb: [drug_gender]\n  always_run: x\n", "either"),
         ("realtime:\n  always_run: ''\n", "needs a reason"),
+        ("realtime:\n  requires_kb: [drug_gender]\n  requires_visit: [weekend]\n", "requires_visit must be"),
     ],
 )
 def test_loader_rejects_bad_declarations(tmp_path, block, reason):
@@ -98,3 +99,7 @@ def test_loader_reads_declarations(tmp_path):
     assert load_rule(_copy_with(tmp_path, "realtime:\n  requires_kb: [drug_gender]\n")).requires_kb == ("drug_gender",)
     rule = load_rule(_copy_with(tmp_path / "b", "realtime:\n  always_run: 参数兜底\n"))
     assert rule.requires_kb == () and rule.always_run == "参数兜底"
+    rule = load_rule(
+        _copy_with(tmp_path / "c", "realtime:\n  requires_kb: [drug_gender]\n  requires_visit: [inpatient]\n")
+    )
+    assert rule.requires_kb == ("drug_gender",) and rule.requires_visit == ("inpatient",)

@@ -64,7 +64,13 @@ REQUIRED_KEYS = (
 OPTIONAL_KEYS = ("seq_2025", "code_1_0", "knowledge_completeness", "policy", "params", "realtime")
 PARAM_KEYS = ("desc", "unit", "values", "overrides", "type")
 # realtime: what the real-time auditor may use to skip a rule for a claim (docs/realtime-audit.md)
-REALTIME_KEYS = ("requires_kb", "always_run")
+REALTIME_KEYS = ("requires_kb", "always_run", "requires_visit")
+# facts of an incoming visit a rule can require (all of them, on one visit of the pass) to fire
+VISIT_FACTS = {
+    "inpatient": "住院就诊（mdtrt.is_inpatient）/ an inpatient stay",
+    "outpatient": "非住院就诊 / not an inpatient stay",
+    "operation": "本次就诊有手术操作（oprn）/ the visit has an operation",
+}
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ class Rule:
     # point of these kp_types; empty = always run in real time (realtime.always_run says why)
     requires_kb: tuple[str, ...] = ()
     always_run: str = ""
+    # realtime.requires_visit: facts (VISIT_FACTS) an incoming visit must all have for the rule to fire
+    requires_visit: tuple[str, ...] = ()
 
     @property
     def cases_path(self) -> Path:
@@ -139,11 +147,15 @@ class Rule:
                 for name, p in self.params.items()
             },
             "spark_override": self.spark_query is not None,
-            "realtime": {"requires_kb": list(self.requires_kb)}
-            if self.requires_kb
-            else {"always_run": self.always_run}
-            if self.always_run
-            else {},
+            "realtime": {
+                k: v
+                for k, v in (
+                    ("requires_kb", list(self.requires_kb)),
+                    ("always_run", self.always_run),
+                    ("requires_visit", list(self.requires_visit)),
+                )
+                if v
+            },
         }
 
 
@@ -243,35 +255,58 @@ def _check_enum(data: dict, key: str, allowed: tuple, file: str, problems: list[
         )
 
 
-def _realtime(raw: Any, knowledge: list, file: str, problems: list[Problem]) -> tuple[tuple[str, ...], str]:
-    """The `realtime:` declaration: exactly one of requires_kb (kp_types of `knowledge`) or always_run (why)."""
+def _requires_visit(raw: Any, file: str, problems: list[Problem]) -> tuple[str, ...]:
     if raw is None:
-        return (), ""
-    where = "realtime"
-    if not isinstance(raw, dict) or len([k for k in REALTIME_KEYS if k in raw]) != 1:
+        return ()
+    if not isinstance(raw, list) or not raw or any(f not in VISIT_FACTS for f in raw):
         problems.append(
             Problem(
                 file,
-                "realtime 须为 {requires_kb: [知识类型…]} 或 {always_run: 原因} 之一",
-                "realtime must be either {requires_kb: [kp_type, …]} or {always_run: reason}",
+                f"requires_visit 须为 {' | '.join(VISIT_FACTS)} 的非空列表",
+                f"requires_visit must be a non-empty list of {', '.join(VISIT_FACTS)}",
+                field="realtime.requires_visit",
+                value=str(raw),
+            )
+        )
+        return ()
+    return tuple(str(f) for f in raw)
+
+
+def _realtime(
+    raw: Any, knowledge: list, file: str, problems: list[Problem]
+) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The `realtime:` declaration: requires_kb (kp_types of `knowledge`) or always_run (why), not both;
+    optionally requires_visit (VISIT_FACTS)."""
+    if raw is None:
+        return (), "", ()
+    where = "realtime"
+    if not isinstance(raw, dict) or not raw or ("requires_kb" in raw and "always_run" in raw):
+        problems.append(
+            Problem(
+                file,
+                "realtime 须为 {requires_kb: [知识类型…]} 或 {always_run: 原因} 之一（可另加 requires_visit）",
+                "realtime must be either {requires_kb: [kp_type, …]} or {always_run: reason} (plus requires_visit)",
                 field=where,
             )
         )
-        return (), ""
+        return (), "", ()
     for key in raw:
         if key not in REALTIME_KEYS:
             problems.append(Problem(file, f"未知键 {key}", f"unknown key {key}", field=where))
+    visit = _requires_visit(raw.get("requires_visit"), file, problems)
     if "always_run" in raw:
         reason = str(raw["always_run"] or "").strip()
         if not reason:
             problems.append(Problem(file, "always_run 须写明原因", "always_run needs a reason", field=where))
-        return (), reason
+        return (), reason, visit
+    if "requires_kb" not in raw:
+        return (), "", visit
     kinds = raw["requires_kb"]
     if not isinstance(kinds, list) or not kinds:
         problems.append(
             Problem(file, "requires_kb 须为非空 kp_type 列表", "requires_kb must be a non-empty list", field=where)
         )
-        return (), ""
+        return (), "", visit
     for kp in kinds:
         if kp not in KP_TYPES:
             problems.append(
@@ -293,7 +328,7 @@ def _realtime(raw: Any, knowledge: list, file: str, problems: list[Problem]) -> 
                     value=str(kp),
                 )
             )
-    return tuple(str(k) for k in kinds), ""
+    return tuple(str(k) for k in kinds), "", visit
 
 
 def sample_binding(params: dict[str, Param]) -> dict[str, Any]:
@@ -424,7 +459,7 @@ def load_rule(folder: Path) -> Rule:
     if isinstance(legal, str):
         legal = [legal]
     params = _params(data.get("params"), file, problems)
-    requires_kb, always_run = _realtime(data.get("realtime"), knowledge, file, problems)
+    requires_kb, always_run, requires_visit = _realtime(data.get("realtime"), knowledge, file, problems)
 
     query_path = folder / "query.sql"
     query = ""
@@ -475,6 +510,7 @@ def load_rule(folder: Path) -> Rule:
         spark_query=spark_query,
         requires_kb=requires_kb,
         always_run=always_run,
+        requires_visit=requires_visit,
     )
 
 

@@ -8,7 +8,8 @@ rule of a stage runs its unchanged query.sql with the parameter values in force 
 
 Pruning: a pass runs only the rules that can fire on its claims — rules declaring
 ``realtime.requires_kb`` whose kp_types meet a code or name of the claims' visits in the knowledge in
-force (``relevance.KbIndex``), plus every rule without that declaration.
+force (``relevance.KbIndex``), plus every rule without that declaration; and of those, rules declaring
+``realtime.requires_visit`` only when an incoming visit has all those facts (inpatient, operation …).
 """
 
 from __future__ import annotations
@@ -50,13 +51,18 @@ _RESULT_TYPES = {
     "detail": "VARCHAR",
 }
 RESULT_COLUMNS = ("rule_code", *OUTPUT_COLUMNS)
-# Every code and name of the pass's visits (incoming lines, earlier settlements of the same visits,
-# diagnoses, operations, the visit's main diagnosis): what a rule's knowledge join could meet.
+# One statement for what pruning needs: 'k' rows = every code and name of the pass's visits (incoming
+# lines, earlier settlements of the same visits, diagnoses, operations, the main diagnosis), what a
+# rule's knowledge join could meet; 'v' rows = facts of each incoming visit, read through the rule
+# views (the same is_inpatient the rules see).
 _PASS_KEYS_SQL = """
-SELECT med_list_codg, hilist_name FROM fee_list_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
-UNION ALL SELECT diag_code, diag_name FROM diag_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
-UNION ALL SELECT oprn_oprt_code, oprn_oprt_name FROM oprn_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
-UNION ALL SELECT dscg_maindiag_code, dscg_maindiag_name FROM mdtrt_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+SELECT 'k', med_list_codg, hilist_name FROM fee_list_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+UNION ALL SELECT 'k', diag_code, diag_name FROM diag_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+UNION ALL SELECT 'k', oprn_oprt_code, oprn_oprt_name FROM oprn_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+UNION ALL SELECT 'k', dscg_maindiag_code, dscg_maindiag_name FROM mdtrt_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+UNION ALL SELECT 'v', CASE WHEN m.is_inpatient THEN 'inpatient' ELSE 'outpatient' END,
+    CASE WHEN EXISTS (SELECT 1 FROM oprn o WHERE o.mdtrt_id = m.mdtrt_id) THEN 'operation' END
+    FROM mdtrt m WHERE m.mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 """
 
 
@@ -105,6 +111,7 @@ class EvalContext:
         self._keyed = sorted({kp for rs in self.rules.values() for r in rs for kp in r.requires_kb})
         self._kb_index = KbIndex()
         self._pass_keys: list[tuple] = []
+        self._visit_facts: list[set[str]] = []
         self.region = region
         self.con = open_store(store)
         con = self.con
@@ -206,7 +213,9 @@ class EvalContext:
             con.execute("ROLLBACK")
             raise
         self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
-        self._pass_keys = con.execute(_PASS_KEYS_SQL).fetchall() if self.prune else []
+        rows = con.execute(_PASS_KEYS_SQL).fetchall() if self.prune else []
+        self._pass_keys = [r[1:] for r in rows if r[0] == "k"]
+        self._visit_facts = [{f for f in r[1:] if f} for r in rows if r[0] == "v"]
         return {r[0] for r in con.execute("SELECT DISTINCT psn_no FROM psn_info").fetchall()}
 
     def _load_history(self, claims: Sequence[ClaimRows]) -> None:
@@ -270,7 +279,12 @@ class EvalContext:
             return list(rules)
         wanted = {kp for r in rules for kp in r.requires_kb}
         hit = self._kb_index.matched((k[0] for k in self._pass_keys), (k[1] for k in self._pass_keys), wanted)
-        return [r for r in rules if not r.requires_kb or hit.intersection(r.requires_kb)]
+        return [
+            r
+            for r in rules
+            if (not r.requires_kb or hit.intersection(r.requires_kb))
+            and (not r.requires_visit or any(f.issuperset(r.requires_visit) for f in self._visit_facts))
+        ]
 
     def prepare(self, stage: str, as_of: dt.date) -> dict[str, str]:
         """The stage's rule SQL texts by rule code, with the parameters in force on `as_of` (cached per date).

@@ -172,10 +172,13 @@ def server_side(log: Path) -> dict[str, Any]:
     con = sqlite3.connect(str(log))
     try:
         rows = [r[0] for r in con.execute("SELECT duration_ms FROM audit_calls WHERE http_status = 200")]
+        rules = con.execute("SELECT avg(rules_run), min(rules_run), max(rules_run) FROM audit_calls").fetchone()
     finally:
         con.close()
     return {
         "calls": len(rows),
+        # rules run by the pass each call was judged in (pruning skips those that cannot fire)
+        "rules_run": {"mean": round(rules[0], 1) if rules[0] is not None else None, "min": rules[1], "max": rules[2]},
         "p50_ms": percentile(rows, 50),
         "p95_ms": percentile(rows, 95),
         "p99_ms": percentile(rows, 99),
@@ -227,6 +230,16 @@ def run(
         "at": stamp,
         "command": " ".join(sys.argv),
         "target": {"rps": rps, "duration_s": duration, "lines_per_settlement": lines, "server_workers": workers},
+        # server settings passed through the environment (defaults of AuditService when unset)
+        "server_env": {
+            k: os.environ.get(k)
+            for k in (
+                "FUNDGUARD_AUDIT_PARALLEL",
+                "FUNDGUARD_AUDIT_PRUNE",
+                "FUNDGUARD_AUDIT_MAX_BATCH",
+                "FUNDGUARD_AUDIT_POOL",
+            )
+        },
         "store": {"path": str(history), "rows": store_rows},
         "requests": len(results),
         "ok": len(lat),
