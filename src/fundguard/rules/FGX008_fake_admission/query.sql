@@ -3,6 +3,8 @@ WITH visit_setl AS (
     SELECT mdtrt_id, sum(medfee_sumamt) AS medfee, sum(hifp_pay) AS hifp, sum(fund_pay_sumamt) AS fund_pay,
         min(setl_id) AS setl_id
     FROM setl
+    -- inpatient visits only: not every settlement (docs/performance.md, round 2)
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM mdtrt WHERE is_inpatient AND begndate IS NOT NULL)
     GROUP BY mdtrt_id
 ),
 adm AS (

@@ -61,7 +61,11 @@ described AS (
     LEFT JOIN ops o ON o.mdtrt_id = v.mdtrt_id
 ),
 first_setl AS (
-    SELECT mdtrt_id, min(setl_id) AS setl_id FROM setl GROUP BY mdtrt_id
+    -- only for the visits reported, not every settlement (docs/performance.md, round 2)
+    SELECT mdtrt_id, min(setl_id) AS setl_id
+    FROM setl
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM described WHERE defects <> '')
+    GROUP BY mdtrt_id
 )
 SELECT
     CAST(NULL AS VARCHAR) AS feedetl_sn,

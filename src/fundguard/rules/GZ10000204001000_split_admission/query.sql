@@ -3,6 +3,8 @@ WITH main_diag AS (
   SELECT mdtrt_id, min(diag_code) AS diag_code
   FROM diag
   WHERE maindiag_flag = '1'
+    -- only inpatient stays read it (docs/performance.md, round 2)
+    AND mdtrt_id IN (SELECT mdtrt_id FROM mdtrt WHERE is_inpatient AND enddate IS NOT NULL)
   GROUP BY mdtrt_id
 ),
 stays AS (
@@ -29,6 +31,7 @@ hits AS (
 fund AS (
   SELECT mdtrt_id, sum(fund_pay_sumamt) AS fund_amt
   FROM setl
+  WHERE mdtrt_id IN (SELECT mdtrt_id FROM hits)
   GROUP BY mdtrt_id
 )
 SELECT

@@ -7,6 +7,19 @@ WITH stay AS (
     FROM mdtrt m
     WHERE m.is_inpatient AND m.enddate IS NOT NULL AND coalesce(m.med_type, '') NOT IN ${excluded_med_types}
 ),
+treat_sign AS (
+    -- a stay with a billed treatment line and no treatment refund surely has treatment (its group nets
+    -- positive), so only the other stays are netted per item (docs/performance.md, round 2)
+    SELECT
+        f.mdtrt_id,
+        max(CASE WHEN f.cnt > 0 AND (f.med_chrgitm_type IN ${treatment_chrgitm_types}
+            OR f.list_type IN ('101', '102', '103', '104')) THEN 1 ELSE 0 END) AS has_treat,
+        max(CASE WHEN f.cnt < 0 AND (f.med_chrgitm_type IN ${treatment_chrgitm_types}
+            OR f.list_type IN ('101', '102', '103', '104')) THEN 1 ELSE 0 END) AS has_treat_refund
+    FROM fee f
+    JOIN stay s ON s.mdtrt_id = f.mdtrt_id
+    GROUP BY f.mdtrt_id
+),
 net AS (
     SELECT
         f.mdtrt_id,
@@ -16,7 +29,8 @@ net AS (
         sum(f.cnt) AS net_cnt,
         sum(f.amt) AS net_amt
     FROM fee f
-    JOIN stay s ON s.mdtrt_id = f.mdtrt_id
+    JOIN treat_sign t ON t.mdtrt_id = f.mdtrt_id
+    WHERE t.has_treat = 0 OR t.has_treat_refund = 1
     GROUP BY f.mdtrt_id, f.med_list_codg, f.med_chrgitm_type, f.list_type
 ),
 per_stay AS (
@@ -33,6 +47,7 @@ per_stay AS (
 first_setl AS (
     SELECT mdtrt_id, min(setl_id) AS setl_id
     FROM setl
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM per_stay WHERE n_treatment = 0 AND n_items > 0)
     GROUP BY mdtrt_id
 )
 SELECT

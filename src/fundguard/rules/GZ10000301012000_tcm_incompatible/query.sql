@@ -1,20 +1,51 @@
 -- 中药饮片配伍禁忌: two herbs of a 十八反/十九畏 pair on the same prescription (same visit and day);
 -- the lines of the second herb (related_name / related_codg) are reported.
-WITH refunds AS (
+-- Candidates first (docs/performance.md, round 2): each side of a pair (code or name match) is matched
+-- on the distinct (code, name) pairs of herb lines; only lines matching some side are netted of refunds
+-- and paired, instead of netting every fee line in a CTE used three times.
+WITH tk AS (
+    SELECT kp_id, med_list_codg, item_name, related_codg, related_name, group_name, begndate, enddate
+    FROM kb
+    WHERE kp_type = 'tcm_incompatible'
+),
+names AS (
+    SELECT DISTINCT med_list_codg, hilist_name
+    FROM fee
+    WHERE cnt > 0 AND (list_type = '102' OR med_chrgitm_type = '10')
+),
+side_b AS (
+    SELECT n.med_list_codg AS code, n.hilist_name AS name, k.*
+    FROM names n
+    JOIN tk k
+        ON (coalesce(k.related_codg, '') <> '' AND k.related_codg = n.med_list_codg)
+        OR (coalesce(k.related_codg, '') = '' AND n.hilist_name LIKE '%' || k.related_name || '%')
+),
+side_a AS (
+    SELECT n.med_list_codg AS code, n.hilist_name AS name, k.kp_id
+    FROM names n
+    JOIN tk k
+        ON (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = n.med_list_codg)
+        OR (coalesce(k.med_list_codg, '') = '' AND n.hilist_name LIKE '%' || k.item_name || '%')
+),
+cand AS (
+    SELECT f.*
+    FROM fee f
+    JOIN (SELECT code, name FROM side_b UNION SELECT code, name FROM side_a) c
+        ON c.code IS NOT DISTINCT FROM f.med_list_codg AND c.name IS NOT DISTINCT FROM f.hilist_name
+    WHERE f.cnt > 0 AND (f.list_type = '102' OR f.med_chrgitm_type = '10')
+),
+refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    WHERE init_feedetl_sn IN (SELECT feedetl_sn FROM cand) AND cnt < 0
     GROUP BY init_feedetl_sn
 ),
-lines AS (
-    -- original lines net of their refunds (fully refunded lines drop out below)
-    SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.cnt > 0
-),
 herb AS (
-    SELECT l.* FROM lines l WHERE (l.list_type = '102' OR l.med_chrgitm_type = '10') AND l.net_amt > 0
+    -- candidate herb lines net of their refunds; fully refunded lines drop out
+    SELECT c.*, c.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM cand c
+    LEFT JOIN refunds r ON r.init_feedetl_sn = c.feedetl_sn
+    WHERE c.amt + coalesce(r.refund_amt, 0) > 0
 ),
 pair_hit AS (
     SELECT
@@ -26,12 +57,12 @@ pair_hit AS (
         a.hilist_name AS line_a,
         row_number() OVER (PARTITION BY b.feedetl_sn ORDER BY k.kp_id, a.feedetl_sn) AS kp_rank
     FROM herb b
-    JOIN kb k ON k.kp_type = 'tcm_incompatible'
-        AND ((coalesce(k.related_codg, '') <> '' AND k.related_codg = b.med_list_codg) OR (coalesce(k.related_codg, '') = '' AND b.hilist_name LIKE '%' || k.related_name || '%'))
-        AND (k.begndate IS NULL OR k.begndate <= b.fee_date)
-        AND (k.enddate IS NULL OR b.fee_date <= k.enddate)
+    JOIN side_b k ON k.code IS NOT DISTINCT FROM b.med_list_codg AND k.name IS NOT DISTINCT FROM b.hilist_name
     JOIN herb a ON a.mdtrt_id = b.mdtrt_id AND a.fee_date = b.fee_date AND a.feedetl_sn <> b.feedetl_sn
-        AND ((coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = a.med_list_codg) OR (coalesce(k.med_list_codg, '') = '' AND a.hilist_name LIKE '%' || k.item_name || '%'))
+    JOIN side_a ka ON ka.kp_id = k.kp_id
+        AND ka.code IS NOT DISTINCT FROM a.med_list_codg AND ka.name IS NOT DISTINCT FROM a.hilist_name
+    WHERE (k.begndate IS NULL OR k.begndate <= b.fee_date)
+        AND (k.enddate IS NULL OR b.fee_date <= k.enddate)
 )
 SELECT
     l.feedetl_sn,
@@ -48,5 +79,5 @@ SELECT
     h.kp_id,
     '配伍禁忌=' || coalesce(h.group_name, '') || '；' || h.herb_a || '×' || h.herb_b AS detail
 FROM pair_hit h
-JOIN lines l ON l.feedetl_sn = h.feedetl_sn
+JOIN herb l ON l.feedetl_sn = h.feedetl_sn
 WHERE h.kp_rank = 1

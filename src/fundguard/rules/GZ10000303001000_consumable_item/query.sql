@@ -1,39 +1,59 @@
 -- 医用耗材与医疗服务项目不符: a consumable that must accompany a service item (related_codg prefix)
 -- billed on a visit without any such item.
-WITH refunds AS (
+-- Candidates first (docs/performance.md, round 2): the knowledge match (an OR of code, prefix and name)
+-- runs over the distinct (code, name) pairs of consumable lines; refunds are netted only for the matched
+-- lines and for the lines of their visits. NULL and '' codes/names match alike, hence the coalesce keys.
+WITH ck AS (
+    SELECT kp_id, med_list_codg, code_prefix, item_name, related_codg, related_name, begndate, enddate
+    FROM kb
+    WHERE kp_type = 'consumable_item' AND coalesce(related_codg, '') <> ''
+),
+pair_kp AS (
+    SELECT n.code, n.name, k.*
+    FROM (
+        SELECT DISTINCT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name
+        FROM fee
+        WHERE cnt > 0 AND (list_type = '301' OR med_chrgitm_type = '08')
+    ) n
+    JOIN ck k
+        ON (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = n.code)
+        OR (coalesce(k.code_prefix, '') <> '' AND substr(n.code, 1, length(k.code_prefix)) = k.code_prefix)
+        OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+            AND n.name LIKE '%' || k.item_name || '%')
+),
+matched AS (
+    SELECT f.*, k.kp_id, coalesce(k.item_name, f.hilist_name, f.med_list_codg) AS cons_name, k.related_codg, k.related_name
+    FROM fee f
+    JOIN pair_kp k ON k.code = coalesce(f.med_list_codg, '') AND k.name = coalesce(f.hilist_name, '')
+    WHERE f.cnt > 0 AND (f.list_type = '301' OR f.med_chrgitm_type = '08')
+        AND (k.begndate IS NULL OR k.begndate <= f.fee_date)
+        AND (k.enddate IS NULL OR f.fee_date <= k.enddate)
+),
+visit_line AS (
+    -- every original line of the visits concerned (the required item may be any of them)
+    SELECT feedetl_sn, mdtrt_id, med_list_codg, amt
+    FROM fee
+    WHERE cnt > 0 AND mdtrt_id IN (SELECT mdtrt_id FROM matched)
+),
+refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    WHERE init_feedetl_sn IN (SELECT feedetl_sn FROM visit_line) AND cnt < 0
     GROUP BY init_feedetl_sn
 ),
-lines AS (
-    -- original lines net of their refunds (fully refunded lines drop out below)
-    SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.cnt > 0
-),
 need AS (
-    SELECT l.feedetl_sn, k.kp_id, coalesce(k.item_name, l.hilist_name, l.med_list_codg) AS cons_name, k.related_codg, k.related_name
-    FROM lines l
-    JOIN kb k ON k.kp_type = 'consumable_item'
-        AND coalesce(k.related_codg, '') <> ''
-        AND (
-            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
-            OR (coalesce(k.code_prefix, '') <> '' AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-                AND l.hilist_name LIKE '%' || k.item_name || '%')
-        )
-        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
-        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-    WHERE l.net_amt > 0 AND (l.list_type = '301' OR l.med_chrgitm_type = '08')
+    -- matched lines net of their refunds (fully refunded lines drop out)
+    SELECT m.*, m.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM matched m
+    LEFT JOIN refunds r ON r.init_feedetl_sn = m.feedetl_sn
+    WHERE m.amt + coalesce(r.refund_amt, 0) > 0
 ),
 satisfied AS (
     SELECT DISTINCT n.feedetl_sn
     FROM need n
-    JOIN lines c ON c.feedetl_sn = n.feedetl_sn
-    JOIN lines i ON i.mdtrt_id = c.mdtrt_id AND substr(i.med_list_codg, 1, length(n.related_codg)) = n.related_codg
-    WHERE i.net_amt > 0
+    JOIN visit_line i ON i.mdtrt_id = n.mdtrt_id AND substr(i.med_list_codg, 1, length(n.related_codg)) = n.related_codg
+    LEFT JOIN refunds r ON r.init_feedetl_sn = i.feedetl_sn
+    WHERE i.amt + coalesce(r.refund_amt, 0) > 0
 ),
 hit AS (
     SELECT n.feedetl_sn, min(n.kp_id) AS kp_id, min(n.cons_name) AS cons_name, min(coalesce(n.related_name, n.related_codg)) AS first_item
@@ -56,4 +76,5 @@ SELECT
     h.kp_id,
     '须同时发生的项目=' || h.first_item AS detail
 FROM hit h
-JOIN lines l ON l.feedetl_sn = h.feedetl_sn
+JOIN (SELECT DISTINCT feedetl_sn, setl_id, mdtrt_id, psn_no, fixmedins_code, bilg_dr_codg, med_list_codg, fee_ocur_time,
+        net_amt FROM need) l ON l.feedetl_sn = h.feedetl_sn
