@@ -2,74 +2,98 @@
 -- visit's setting: 急诊 (med_type 13), 慢特病 (14, 门诊慢特病 / 长期处方) or 门诊 (every other non-inpatient visit,
 -- pharmacy purchases included). A knowledge point for the exact drug code beats a class prefix; the longest
 -- prefix wins; a region's point beats a national one; limit_value 'all' applies to every setting.
+-- Speed (20M lines): lines are kept narrow until the winning point is known; the setting is part of the join key
+-- (a point applies to its setting, 'all' to every setting); the exact code and each prefix length that occurs are
+-- one keyed hash join; the wide columns are fetched only for the lines over their limit.
 WITH refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
     WHERE init_feedetl_sn IS NOT NULL
     GROUP BY init_feedetl_sn
 ),
-line AS (
-    -- original lines net of their refunds; fully refunded lines drop out
-    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
-),
 drug AS (
+    -- original outpatient lines net of their refunds; fully refunded lines drop out
     SELECT
-        l.*,
+        f.feedetl_sn,
+        f.med_list_codg,
+        f.fee_date,
+        f.prd_days,
+        f.amt + coalesce(r.refund_amt, 0) AS net_amt,
         m.admdvs,
         v.med_type AS visit_med_type,
         CASE WHEN v.med_type = '13' THEN '急诊' WHEN v.med_type = '14' THEN '慢特病' ELSE '门诊' END AS setting
-    FROM line l
-    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
-    JOIN mdtrt v ON v.mdtrt_id = l.mdtrt_id
-    WHERE NOT v.is_inpatient
-      AND l.prd_days IS NOT NULL
+    FROM fee f
+    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
+    JOIN medins m ON m.fixmedins_code = f.fixmedins_code
+    JOIN mdtrt v ON v.mdtrt_id = f.mdtrt_id
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+      AND NOT v.is_inpatient
+      AND f.prd_days IS NOT NULL
 ),
 ik AS (
-    SELECT kp_id, med_list_codg, code_prefix, item_name, limit_num, limit_value, admdvs, begndate, enddate
+    SELECT kp_id, med_list_codg, code_prefix, item_name, limit_num, limit_value, admdvs, begndate, enddate,
+        -- match key: the exact code (length 0), else the class prefix (its length)
+        coalesce(med_list_codg, code_prefix) AS mkey,
+        CASE WHEN med_list_codg IS NOT NULL THEN 0 ELSE length(code_prefix) END AS mlen
     FROM kb
     WHERE kp_type = 'drug_max_days' AND limit_num IS NOT NULL
+        AND (med_list_codg IS NOT NULL OR code_prefix IS NOT NULL)
 ),
-prefix_len AS (
-    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE med_list_codg IS NULL AND code_prefix IS NOT NULL
+ik_setting AS (
+    SELECT ik.*, s.setting
+    FROM ik
+    JOIN (SELECT '急诊' AS setting UNION ALL SELECT '慢特病' UNION ALL SELECT '门诊') s
+        ON ik.limit_value = s.setting OR ik.limit_value = 'all'
 ),
-kmatch AS (
-    -- (line, point) pairs as hash joins: by code, and by the code cut to each prefix length that occurs
-    SELECT d.feedetl_sn, k.*
+setting_min AS (
+    -- a line cannot exceed its winning point's limit unless it exceeds the smallest limit of its setting
+    SELECT setting, min(limit_num) AS min_limit FROM ik_setting GROUP BY setting
+),
+match_len AS (
+    SELECT DISTINCT mlen AS len FROM ik
+),
+cut AS (
+    SELECT d.*, l.len,
+        CASE WHEN l.len = 0 THEN d.med_list_codg ELSE substr(d.med_list_codg, 1, l.len) END AS mkey
     FROM drug d
-    JOIN ik k ON k.med_list_codg = d.med_list_codg
-    UNION ALL
-    SELECT c.feedetl_sn, k.*
-    FROM (SELECT d.feedetl_sn, p.len, substr(d.med_list_codg, 1, p.len) AS pfx FROM drug d CROSS JOIN prefix_len p) c
-    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
-    WHERE k.med_list_codg IS NULL
+    JOIN setting_min sm ON sm.setting = d.setting AND d.prd_days > sm.min_limit
+    CROSS JOIN match_len l
 ),
-limited AS (
+ranked AS (
     SELECT
-        d.*,
+        c.feedetl_sn,
+        c.prd_days,
+        c.net_amt,
+        c.setting,
+        c.visit_med_type,
         k.kp_id,
         k.item_name,
         k.limit_num AS max_days,
-        k.limit_value,
         row_number() OVER (
-            PARTITION BY d.feedetl_sn
+            PARTITION BY c.feedetl_sn
             ORDER BY CASE WHEN k.med_list_codg IS NOT NULL THEN 0 ELSE 1 END,
                 length(coalesce(k.code_prefix, '')) DESC,
                 CASE WHEN coalesce(k.admdvs, '') = '' THEN 1 ELSE 0 END,
                 CASE WHEN k.limit_value = 'all' THEN 1 ELSE 0 END,
                 k.kp_id
         ) AS kp_rank
-    FROM kmatch k
-    JOIN drug d ON d.feedetl_sn = k.feedetl_sn
-        AND (k.limit_value = d.setting OR k.limit_value = 'all')
-        AND (k.begndate IS NULL OR k.begndate <= d.fee_date)
-        AND (k.enddate IS NULL OR d.fee_date <= k.enddate)
-        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = d.admdvs
-            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(d.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
-            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(d.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
+    FROM cut c
+    JOIN ik_setting k ON k.mkey = c.mkey AND k.mlen = c.len AND k.setting = c.setting
+        AND (k.begndate IS NULL OR k.begndate <= c.fee_date)
+        AND (k.enddate IS NULL OR c.fee_date <= k.enddate)
+        AND (coalesce(k.admdvs, '') = '' OR k.admdvs = c.admdvs
+            OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(c.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
+            OR (substr(k.admdvs, 3, 4) = '0000' AND substr(c.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
+),
+limited AS (
+    SELECT
+        f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg, f.hilist_name,
+        f.fee_ocur_time, r.*
+    FROM ranked r
+    JOIN fee f ON f.feedetl_sn = r.feedetl_sn
+    WHERE r.kp_rank = 1
+      AND r.prd_days > r.max_days
 )
 SELECT
     feedetl_sn,
@@ -87,5 +111,3 @@ SELECT
     '就医类型=' || setting || '（医疗类别' || visit_med_type || '）；最大开药天数=' || CAST(CAST(max_days AS INTEGER) AS VARCHAR)
         || '天；开药天数=' || CAST(CAST(prd_days AS DECIMAL(16, 1)) AS VARCHAR) || '天；适用知识点=' || coalesce(item_name, '') AS detail
 FROM limited
-WHERE kp_rank = 1
-  AND prd_days > max_days
