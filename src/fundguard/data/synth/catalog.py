@@ -187,6 +187,7 @@ class Catalog:
         pool = self._drug_pools.get(key)
         if pool is None:
             ok = self.is_drug & (self.course_days == 0) & (self.insutype == "") & self.formulary
+            ok &= self.indication == ""  # 限适应症 drugs would need a fitting diagnosis on the visit
             ok &= (self.gender == "") | (self.gender == sex)
             ok &= (self.age == "") | ((self.age == "儿童") & child)
             if child:  # children get children's drugs, not the adult gender-specific ones
@@ -201,6 +202,8 @@ class Catalog:
 
     formulary: np.ndarray = field(default=None)  # type: ignore[assignment]
     chronic_drugs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # 病种 ICD-10 prefix → drug range
+    # drugs: NRDL 限适应症 ICD-10 prefixes ('' = none; facts/drugs.csv column `indication` when present)
+    indication: np.ndarray = field(default=None)  # type: ignore[assignment]
     item_indications: dict[str, tuple[str, ...]] = field(default_factory=dict)  # item code prefix → ICD-10 prefixes
 
     def indicated(self, code: str, diags: np.ndarray) -> np.ndarray:
@@ -274,6 +277,7 @@ def build(kn: Knowledge, rng: np.random.Generator) -> Catalog:
     cat.formulary = np.array([c in form_codes for c in code]) | ~is_drug
     cat.index = {c: i for i, c in enumerate(code)}
     cat.chronic_drugs = kn.chronic_drugs
+    cat.indication = col(d, it, "indication")
     cat.item_indications = kn.item_indications
     _service_pools(cat, kn)
     return cat
