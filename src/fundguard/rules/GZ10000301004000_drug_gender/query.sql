@@ -6,34 +6,41 @@ WITH refunds AS (
   GROUP BY init_feedetl_sn
 ),
 points AS (
-  SELECT kp_id, med_list_codg, code_prefix, limit_value, item_name
+  -- match key: the exact code (length -1), else the prefix (its length)
+  SELECT kp_id, limit_value, item_name, coalesce(med_list_codg, code_prefix) AS mkey,
+         CASE WHEN med_list_codg IS NOT NULL THEN -1 ELSE length(code_prefix) END AS mlen
   FROM kb
   WHERE kp_type = 'drug_gender' AND limit_value IN ('男', '女')
+    AND (med_list_codg IS NOT NULL OR code_prefix IS NOT NULL)
 ),
--- Exact codes join on equality; prefix points (rare) separately, so the big join stays a hash join.
+match_len AS (
+  SELECT DISTINCT mlen AS len FROM points
+),
+-- Exact codes and every prefix length that occurs are one keyed hash join (speed: no loop over lines x points);
+-- the key is cut in its own projection so the join stays an equality.
+cut AS (
+  SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+         f.hilist_name, f.fee_ocur_time, f.amt, l.len,
+         CASE WHEN l.len = -1 THEN f.med_list_codg ELSE substr(f.med_list_codg, 1, l.len) END AS mkey
+  FROM fee f CROSS JOIN match_len l
+  WHERE f.init_feedetl_sn IS NULL AND f.amt > 0
+),
 matched AS (
-  SELECT f.feedetl_sn, k.kp_id, k.limit_value, k.item_name
-  FROM fee f JOIN points k ON k.med_list_codg = f.med_list_codg
-  UNION ALL
-  SELECT f.feedetl_sn, k.kp_id, k.limit_value, k.item_name
-  FROM fee f JOIN points k
-    ON k.med_list_codg IS NULL AND k.code_prefix IS NOT NULL AND starts_with(f.med_list_codg, k.code_prefix)
+  SELECT c.*, k.kp_id, k.limit_value, k.item_name
+  FROM cut c JOIN points k ON k.mkey = c.mkey AND k.mlen = c.len
 ),
 hits AS (
   SELECT
     f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
     f.fee_ocur_time, f.amt + coalesce(r.refund_amt, 0) AS net_amt,
-    k.kp_id, k.limit_value, coalesce(k.item_name, f.hilist_name, f.med_list_codg) AS drug_name,
+    f.kp_id, f.limit_value, coalesce(f.item_name, f.hilist_name, f.med_list_codg) AS drug_name,
     CASE p.gend WHEN '1' THEN '男' WHEN '2' THEN '女' END AS psn_gender,
-    row_number() OVER (PARTITION BY f.feedetl_sn ORDER BY k.kp_id) AS rn
-  FROM fee f
-  JOIN matched k ON k.feedetl_sn = f.feedetl_sn
+    row_number() OVER (PARTITION BY f.feedetl_sn ORDER BY f.kp_id) AS rn
+  FROM matched f
   JOIN psn p ON p.psn_no = f.psn_no
   LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-  WHERE f.init_feedetl_sn IS NULL
-    AND f.amt > 0
-    AND p.gend IN ('1', '2')
-    AND k.limit_value <> CASE p.gend WHEN '1' THEN '男' WHEN '2' THEN '女' END
+  WHERE p.gend IN ('1', '2')
+    AND f.limit_value <> CASE p.gend WHEN '1' THEN '男' WHEN '2' THEN '女' END
 )
 SELECT
   feedetl_sn, setl_id, mdtrt_id, psn_no, fixmedins_code, bilg_dr_codg, med_list_codg,
