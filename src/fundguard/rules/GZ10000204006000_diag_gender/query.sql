@@ -9,6 +9,30 @@ WITH visit_diag AS (
     FROM mdtrt
     WHERE dscg_maindiag_code IS NOT NULL
 ),
+gk AS (
+    -- match keys of a point: its exact code (length -1) and its prefix (its length), upper-cased
+    SELECT kp_id, code_prefix, med_list_codg, limit_value, upper(med_list_codg) AS mkey, -1 AS mlen
+    FROM kb
+    WHERE kp_type = 'diag_gender' AND med_list_codg IS NOT NULL
+    UNION ALL
+    SELECT kp_id, code_prefix, med_list_codg, limit_value, upper(code_prefix) AS mkey, length(code_prefix) AS mlen
+    FROM kb
+    WHERE kp_type = 'diag_gender' AND code_prefix IS NOT NULL AND code_prefix <> ''
+),
+match_len AS (
+    SELECT DISTINCT mlen AS len FROM gk
+),
+-- Speed: each diagnosis is cut to the key lengths that occur and hash-joined (no loop over diagnoses x points);
+-- the visit and person joins then run only for the matched diagnoses.
+diag_hit AS (
+    SELECT c.mdtrt_id, c.diag_code, c.diag_name, c.diag_srt_no, k.kp_id, k.code_prefix, k.med_list_codg, k.limit_value
+    FROM (
+        SELECT d.*, l.len,
+            CASE WHEN l.len = -1 THEN upper(d.diag_code) ELSE substr(upper(d.diag_code), 1, l.len) END AS mkey
+        FROM visit_diag d CROSS JOIN match_len l
+    ) c
+    JOIN gk k ON k.mkey = c.mkey AND k.mlen = c.len
+),
 hit AS (
     SELECT
         m.mdtrt_id,
@@ -18,27 +42,23 @@ hit AS (
         m.begntime,
         d.diag_code,
         d.diag_name,
-        k.kp_id,
-        k.limit_value,
+        d.kp_id,
+        d.limit_value,
         p.gend,
         row_number() OVER (
             PARTITION BY m.mdtrt_id
-            ORDER BY d.diag_srt_no, length(coalesce(k.code_prefix, k.med_list_codg)) DESC, k.kp_id
+            ORDER BY d.diag_srt_no, length(coalesce(d.code_prefix, d.med_list_codg)) DESC, d.kp_id
         ) AS rn
-    FROM visit_diag d
+    FROM diag_hit d
     JOIN mdtrt m ON m.mdtrt_id = d.mdtrt_id
     JOIN psn p ON p.psn_no = m.psn_no
-    JOIN kb k
-        ON k.kp_type = 'diag_gender'
-        AND (
-            (k.code_prefix IS NOT NULL AND k.code_prefix <> '' AND upper(d.diag_code) LIKE upper(k.code_prefix) || '%')
-            OR upper(d.diag_code) = upper(k.med_list_codg)
-        )
-    WHERE (p.gend = '1' AND k.limit_value = '女') OR (p.gend = '2' AND k.limit_value = '男')
+    WHERE (p.gend = '1' AND d.limit_value = '女') OR (p.gend = '2' AND d.limit_value = '男')
 ),
 visit_amt AS (
+    -- only the flagged visits' lines are summed
     SELECT mdtrt_id, sum(amt) AS visit_amt, min(setl_id) AS setl_id
     FROM fee
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM hit WHERE rn = 1)
     GROUP BY mdtrt_id
 )
 SELECT
