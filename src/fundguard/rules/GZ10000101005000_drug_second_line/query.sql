@@ -2,22 +2,36 @@
 -- included), of another drug of the same pharmacological class (the first class_prefix_len characters of the
 -- national drug code: X + ATC level 3) that is not itself second-line. Without a first-line trial on record the
 -- restriction ("一线药物无效或不耐受") is unmet.
-WITH refund AS (
+-- Knowledge first (docs/performance.md): only the persons billed a second-line drug, and only their lines of
+-- that drug's class, are read and netted of refunds.
+WITH second_line AS (
+    SELECT DISTINCT med_list_codg FROM kb WHERE kp_type = 'drug_second_line' AND med_list_codg IS NOT NULL
+),
+sl_class AS (
+    -- (person, class) pairs that have a second-line drug billed
+    SELECT DISTINCT psn_no, substr(med_list_codg, 1, ${class_prefix_len}) AS cls
+    FROM fee
+    WHERE init_feedetl_sn IS NULL AND med_list_codg IN (SELECT med_list_codg FROM second_line)
+),
+line_k AS (
+    -- original lines of those persons in those classes (the second-line lines included)
+    SELECT f.*
+    FROM fee f
+    JOIN sl_class c ON c.psn_no = f.psn_no AND c.cls = substr(f.med_list_codg, 1, ${class_prefix_len})
+    WHERE f.init_feedetl_sn IS NULL
+),
+refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL
+    WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn IN (SELECT feedetl_sn FROM line_k)
     GROUP BY init_feedetl_sn
 ),
 line AS (
-    -- original lines net of their refunds; fully refunded lines drop out
+    -- those lines net of their refunds; fully refunded lines drop out
     SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
+    FROM line_k f
     LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
-),
-second_line AS (
-    SELECT DISTINCT med_list_codg FROM kb WHERE kp_type = 'drug_second_line' AND med_list_codg IS NOT NULL
+    WHERE f.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 sl AS (
     SELECT

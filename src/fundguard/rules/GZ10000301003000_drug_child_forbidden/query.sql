@@ -1,16 +1,71 @@
 -- 药品儿童禁用: a drug forbidden for children below an age billed to a person younger than that age.
-WITH refunds AS (
+-- Knowledge first (docs/performance.md): the points are matched on the distinct billed codes and names, and
+-- refunds are netted only for the lines that matched.
+WITH ik AS (
+    SELECT kp_id, med_list_codg, code_prefix, item_name, limit_num, begndate, enddate
+    FROM kb
+    WHERE kp_type = 'drug_child_forbidden'
+),
+prefix_len AS (
+    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE coalesce(code_prefix, '') <> ''
+),
+billed AS (
+    -- distinct (code, name) pairs of positive lines: thousands, where the fee lines are millions
+    SELECT DISTINCT med_list_codg, hilist_name FROM fee WHERE cnt > 0 AND med_list_codg IS NOT NULL
+),
+code_kp AS (
+    -- codes matching a point by code, or by the code cut to each prefix length (a plain column to hash on)
+    SELECT DISTINCT b.med_list_codg, k.kp_id
+    FROM billed b
+    JOIN ik k ON k.med_list_codg = b.med_list_codg
+    WHERE coalesce(k.med_list_codg, '') <> ''
+    UNION
+    SELECT c.med_list_codg, k.kp_id
+    FROM (SELECT DISTINCT b.med_list_codg, p.len, substr(b.med_list_codg, 1, p.len) AS pfx FROM billed b CROSS JOIN prefix_len p) c
+    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+),
+name_kp AS (
+    -- name-only points: the LIKE runs over the distinct billed names
+    SELECT DISTINCT b.med_list_codg, b.hilist_name, k.kp_id
+    FROM billed b
+    JOIN ik k
+        ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+        AND b.hilist_name LIKE '%' || k.item_name || '%'
+),
+lines_k AS (
+    -- positive lines of a matched code
+    SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+        f.hilist_name, f.fee_ocur_time, f.fee_date, f.cnt, f.amt
+    FROM fee f
+    WHERE f.cnt > 0
+      AND f.med_list_codg IN (SELECT med_list_codg FROM code_kp UNION SELECT med_list_codg FROM name_kp)
+),
+refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0 AND init_feedetl_sn IN (SELECT feedetl_sn FROM lines_k)
     GROUP BY init_feedetl_sn
 ),
 lines AS (
-    -- original lines net of their refunds (fully refunded lines drop out below)
-    SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.cnt > 0
+    -- those lines net of their refunds (fully refunded lines drop out below)
+    SELECT l.*, l.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM lines_k l
+    LEFT JOIN refunds r ON r.init_feedetl_sn = l.feedetl_sn
+),
+cand AS (
+    SELECT l.feedetl_sn, l.med_list_codg, l.hilist_name
+    FROM lines l
+    WHERE l.net_amt > 0
+),
+kmatch AS (
+    -- (line, point) pairs, one row each
+    SELECT c.feedetl_sn, m.kp_id
+    FROM cand c
+    JOIN code_kp m ON m.med_list_codg = c.med_list_codg
+    UNION
+    SELECT c.feedetl_sn, m.kp_id
+    FROM cand c
+    JOIN name_kp m ON m.med_list_codg = c.med_list_codg AND m.hilist_name = c.hilist_name
 ),
 hit AS (
     SELECT
@@ -20,18 +75,13 @@ hit AS (
         coalesce(k.limit_num, ${child_max_age}) AS forbid_age,
         year(l.fee_date) - year(p.brdy) - CASE WHEN month(l.fee_date) * 100 + day(l.fee_date) < month(p.brdy) * 100 + day(p.brdy) THEN 1 ELSE 0 END AS age,
         row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY coalesce(k.limit_num, ${child_max_age}) DESC, k.kp_id) AS kp_rank
-    FROM lines l
+    FROM kmatch m
+    JOIN lines l ON l.feedetl_sn = m.feedetl_sn
+    JOIN ik k ON k.kp_id = m.kp_id
     JOIN psn p ON p.psn_no = l.psn_no
-    JOIN kb k ON k.kp_type = 'drug_child_forbidden'
-        AND (
-            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
-            OR (coalesce(k.code_prefix, '') <> '' AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-                AND l.hilist_name LIKE '%' || k.item_name || '%')
-        )
-        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
-        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-    WHERE p.brdy IS NOT NULL AND l.net_amt > 0
+    WHERE p.brdy IS NOT NULL
+      AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
+      AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
 )
 SELECT
     l.feedetl_sn,

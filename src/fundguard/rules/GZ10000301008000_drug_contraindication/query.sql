@@ -1,23 +1,7 @@
 -- 药品禁忌症: a drug billed on a visit that carries a diagnosis contraindicating it.
-WITH refunds AS (
-    SELECT init_feedetl_sn, sum(amt) AS refund_amt
-    FROM fee
-    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
-    GROUP BY init_feedetl_sn
-),
-lines AS (
-    -- original lines net of their refunds (fully refunded lines drop out below)
-    SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.cnt > 0
-),
-vdiag AS (
-    SELECT mdtrt_id, upper(diag_code) AS diag_code FROM diag WHERE diag_code IS NOT NULL
-    UNION
-    SELECT mdtrt_id, upper(dscg_maindiag_code) AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
-),
-ik AS (
+-- Knowledge first (docs/performance.md): the points are matched on the distinct billed codes and names, and
+-- refunds and diagnoses are computed only for the lines and visits that matched.
+WITH ik AS (
     SELECT kp_id, med_list_codg, code_prefix, item_name, related_codg, related_name, begndate, enddate
     FROM kb
     WHERE kp_type = 'drug_contraindication' AND coalesce(related_codg, '') <> ''
@@ -25,39 +9,73 @@ ik AS (
 prefix_len AS (
     SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE coalesce(code_prefix, '') <> ''
 ),
+billed AS (
+    -- distinct (code, name) pairs of positive lines: thousands, where the fee lines are millions
+    SELECT DISTINCT med_list_codg, hilist_name FROM fee WHERE cnt > 0 AND med_list_codg IS NOT NULL
+),
+code_kp AS (
+    -- codes matching a point by code, or by the code cut to each prefix length (a plain column to hash on)
+    SELECT DISTINCT b.med_list_codg, k.kp_id
+    FROM billed b
+    JOIN ik k ON k.med_list_codg = b.med_list_codg
+    WHERE coalesce(k.med_list_codg, '') <> ''
+    UNION
+    SELECT c.med_list_codg, k.kp_id
+    FROM (SELECT DISTINCT b.med_list_codg, p.len, substr(b.med_list_codg, 1, p.len) AS pfx FROM billed b CROSS JOIN prefix_len p) c
+    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+),
+name_kp AS (
+    -- name-only points: the LIKE runs over the distinct billed names
+    SELECT DISTINCT b.med_list_codg, b.hilist_name, k.kp_id
+    FROM billed b
+    JOIN ik k
+        ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+        AND b.hilist_name LIKE '%' || k.item_name || '%'
+),
+lines_k AS (
+    -- positive lines of a matched code
+    SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+        f.hilist_name, f.fee_ocur_time, f.fee_date, f.cnt, f.amt
+    FROM fee f
+    WHERE f.cnt > 0
+      AND f.med_list_codg IN (SELECT med_list_codg FROM code_kp UNION SELECT med_list_codg FROM name_kp)
+),
+refunds AS (
+    SELECT init_feedetl_sn, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0 AND init_feedetl_sn IN (SELECT feedetl_sn FROM lines_k)
+    GROUP BY init_feedetl_sn
+),
+lines AS (
+    -- those lines net of their refunds (fully refunded lines drop out below)
+    SELECT l.*, l.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM lines_k l
+    LEFT JOIN refunds r ON r.init_feedetl_sn = l.feedetl_sn
+),
 cand AS (
     SELECT l.feedetl_sn, l.med_list_codg, l.hilist_name
     FROM lines l
     WHERE l.net_amt > 0
 ),
-cand_prefix AS (
-    -- each line's code cut to every prefix length that occurs, as a plain column to hash on
-    SELECT c.feedetl_sn, p.len, substr(c.med_list_codg, 1, p.len) AS pfx
-    FROM cand c
-    CROSS JOIN prefix_len p
-),
-named AS (
-    -- name-only points: the LIKE match runs over the distinct billed names, not over every line
-    SELECT n.med_list_codg, n.hilist_name, k.kp_id
-    FROM (SELECT DISTINCT med_list_codg, hilist_name FROM cand WHERE hilist_name IS NOT NULL) n
-    JOIN ik k
-        ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-        AND n.hilist_name LIKE '%' || k.item_name || '%'
-),
 kmatch AS (
-    -- (line, point) pairs as hash joins: by code, by the code cut to each prefix length, by billed name
-    SELECT c.feedetl_sn, k.kp_id
+    -- (line, point) pairs, one row each
+    SELECT c.feedetl_sn, m.kp_id
     FROM cand c
-    JOIN ik k ON k.med_list_codg = c.med_list_codg
-    WHERE coalesce(k.med_list_codg, '') <> ''
+    JOIN code_kp m ON m.med_list_codg = c.med_list_codg
     UNION
-    SELECT c.feedetl_sn, k.kp_id
-    FROM cand_prefix c
-    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
-    UNION
-    SELECT c.feedetl_sn, n.kp_id
+    SELECT c.feedetl_sn, m.kp_id
     FROM cand c
-    JOIN named n ON n.med_list_codg = c.med_list_codg AND n.hilist_name = c.hilist_name
+    JOIN name_kp m ON m.med_list_codg = c.med_list_codg AND m.hilist_name = c.hilist_name
+),
+vdiag AS (
+    -- diagnoses of the matched visits only
+    SELECT mdtrt_id, upper(diag_code) AS diag_code
+    FROM diag
+    WHERE diag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM lines)
+    UNION
+    SELECT mdtrt_id, upper(dscg_maindiag_code) AS diag_code
+    FROM mdtrt
+    WHERE dscg_maindiag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM lines)
 ),
 hit AS (
     SELECT

@@ -115,7 +115,7 @@ visit_dx AS (
         SELECT mdtrt_id, upper(diag_code) AS diag_code
         FROM diag
         WHERE diag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM indicated)
-        UNION ALL
+        UNION
         SELECT mdtrt_id, upper(dscg_maindiag_code) AS diag_code
         FROM mdtrt
         WHERE dscg_maindiag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM indicated)

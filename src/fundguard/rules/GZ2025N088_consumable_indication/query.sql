@@ -1,37 +1,90 @@
 -- 医用耗材限疾病使用: a consumable limited to diseases (kb consumable_indication.related_codg ICD-10 prefixes)
 -- billed on a visit none of whose diagnoses falls under any of them.
-WITH refunds AS (
+-- Knowledge first (docs/performance.md): the points are matched on the distinct billed codes and names, and
+-- refunds and diagnoses are computed only for the lines and visits that matched.
+WITH ik AS (
+    SELECT kp_id, med_list_codg, code_prefix, item_name, related_codg, begndate, enddate
+    FROM kb
+    WHERE kp_type = 'consumable_indication' AND coalesce(related_codg, '') <> ''
+),
+prefix_len AS (
+    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE coalesce(code_prefix, '') <> ''
+),
+billed AS (
+    -- distinct (code, name) pairs of positive lines: thousands, where the fee lines are millions
+    SELECT DISTINCT med_list_codg, hilist_name FROM fee WHERE cnt > 0 AND med_list_codg IS NOT NULL
+),
+code_kp AS (
+    -- codes matching a point by code, or by the code cut to each prefix length (a plain column to hash on)
+    SELECT DISTINCT b.med_list_codg, k.kp_id
+    FROM billed b
+    JOIN ik k ON k.med_list_codg = b.med_list_codg
+    WHERE coalesce(k.med_list_codg, '') <> ''
+    UNION
+    SELECT c.med_list_codg, k.kp_id
+    FROM (SELECT DISTINCT b.med_list_codg, p.len, substr(b.med_list_codg, 1, p.len) AS pfx FROM billed b CROSS JOIN prefix_len p) c
+    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+),
+name_kp AS (
+    -- name-only points: the LIKE runs over the distinct billed names
+    SELECT DISTINCT b.med_list_codg, b.hilist_name, k.kp_id
+    FROM billed b
+    JOIN ik k
+        ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
+        AND b.hilist_name LIKE '%' || k.item_name || '%'
+),
+lines_k AS (
+    -- positive lines of a matched code
+    SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+        f.hilist_name, f.fee_ocur_time, f.fee_date, f.cnt, f.amt, f.list_type, f.med_chrgitm_type
+    FROM fee f
+    WHERE f.cnt > 0
+      AND f.med_list_codg IN (SELECT med_list_codg FROM code_kp UNION SELECT med_list_codg FROM name_kp)
+),
+refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0 AND init_feedetl_sn IN (SELECT feedetl_sn FROM lines_k)
     GROUP BY init_feedetl_sn
 ),
 lines AS (
-    -- original lines net of their refunds (fully refunded lines drop out below)
-    SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.cnt > 0
+    -- those lines net of their refunds (fully refunded lines drop out below)
+    SELECT l.*, l.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM lines_k l
+    LEFT JOIN refunds r ON r.init_feedetl_sn = l.feedetl_sn
 ),
-vdiag AS (
-    SELECT mdtrt_id, upper(diag_code) AS diag_code FROM diag WHERE diag_code IS NOT NULL
+cand AS (
+    SELECT l.feedetl_sn, l.mdtrt_id, l.fee_date, l.med_list_codg, l.hilist_name
+    FROM lines l
+    WHERE l.net_amt > 0 AND (l.list_type = '301' OR l.med_chrgitm_type = '08')
+),
+kmatch AS (
+    -- (line, point) pairs, one row each
+    SELECT c.feedetl_sn, m.kp_id
+    FROM cand c
+    JOIN code_kp m ON m.med_list_codg = c.med_list_codg
     UNION
-    SELECT mdtrt_id, upper(dscg_maindiag_code) AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
+    SELECT c.feedetl_sn, m.kp_id
+    FROM cand c
+    JOIN name_kp m ON m.med_list_codg = c.med_list_codg AND m.hilist_name = c.hilist_name
 ),
 limited AS (
-    SELECT l.feedetl_sn, l.mdtrt_id, k.kp_id, k.related_codg, coalesce(k.item_name, l.hilist_name, l.med_list_codg) AS cons_name
-    FROM lines l
-    JOIN kb k ON k.kp_type = 'consumable_indication'
-        AND coalesce(k.related_codg, '') <> ''
-        AND (
-            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
-            OR (coalesce(k.code_prefix, '') <> '' AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-                AND l.hilist_name LIKE '%' || k.item_name || '%')
-        )
-        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
-        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
-    WHERE l.net_amt > 0 AND (l.list_type = '301' OR l.med_chrgitm_type = '08')
+    SELECT c.feedetl_sn, c.mdtrt_id, k.kp_id, k.related_codg, coalesce(k.item_name, c.hilist_name, c.med_list_codg) AS cons_name
+    FROM kmatch m
+    JOIN cand c ON c.feedetl_sn = m.feedetl_sn
+    JOIN ik k ON k.kp_id = m.kp_id
+    WHERE (k.begndate IS NULL OR k.begndate <= c.fee_date)
+      AND (k.enddate IS NULL OR c.fee_date <= k.enddate)
+),
+vdiag AS (
+    -- diagnoses of the matched visits only
+    SELECT mdtrt_id, upper(diag_code) AS diag_code
+    FROM diag
+    WHERE diag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM limited)
+    UNION
+    SELECT mdtrt_id, upper(dscg_maindiag_code) AS diag_code
+    FROM mdtrt
+    WHERE dscg_maindiag_code IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM limited)
 ),
 covered AS (
     SELECT DISTINCT b.feedetl_sn
