@@ -10,15 +10,41 @@ WITH catalogue AS (
 loaded AS (
     SELECT count(*) AS n FROM catalogue
 ),
-visit_diag AS (
+-- Speed (20M lines): the visits that can have a defect are found first (a diagnosis row outside the catalogue or
+-- with another name, or a finished visit with diagnoses and no fee line); the per-visit counts, the fee line count
+-- and the settlement are computed only for them.
+diag_rows AS (
     SELECT mdtrt_id, diag_code, diag_name FROM diag WHERE diag_code IS NOT NULL AND diag_code <> ''
-    UNION
+    UNION ALL
     SELECT mdtrt_id, dscg_maindiag_code AS diag_code, dscg_maindiag_name AS diag_name
     FROM mdtrt
     WHERE dscg_maindiag_code IS NOT NULL AND dscg_maindiag_code <> ''
 ),
+candidate AS (
+    SELECT d.mdtrt_id
+    FROM diag_rows d
+    CROSS JOIN loaded l
+    LEFT JOIN catalogue c ON c.code = upper(d.diag_code)
+    WHERE (l.n > 0 AND c.code IS NULL)
+        OR (c.code IS NOT NULL AND d.diag_name IS NOT NULL AND d.diag_name <> '' AND d.diag_name <> c.item_name)
+    UNION
+    SELECT m.mdtrt_id
+    FROM mdtrt m
+    WHERE m.enddate IS NOT NULL
+        AND (m.mdtrt_id IN (SELECT mdtrt_id FROM diag WHERE diag_code IS NOT NULL AND diag_code <> '')
+            OR (m.dscg_maindiag_code IS NOT NULL AND m.dscg_maindiag_code <> ''))
+        AND NOT EXISTS (SELECT 1 FROM fee f WHERE f.mdtrt_id = m.mdtrt_id)
+),
+visit_diag AS (
+    SELECT mdtrt_id, diag_code, diag_name FROM diag
+    WHERE diag_code IS NOT NULL AND diag_code <> '' AND mdtrt_id IN (SELECT mdtrt_id FROM candidate)
+    UNION
+    SELECT mdtrt_id, dscg_maindiag_code AS diag_code, dscg_maindiag_name AS diag_name
+    FROM mdtrt
+    WHERE dscg_maindiag_code IS NOT NULL AND dscg_maindiag_code <> '' AND mdtrt_id IN (SELECT mdtrt_id FROM candidate)
+),
 fee_cnt AS (
-    SELECT mdtrt_id, count(*) AS n_lines FROM fee GROUP BY mdtrt_id
+    SELECT mdtrt_id, count(*) AS n_lines FROM fee WHERE mdtrt_id IN (SELECT mdtrt_id FROM candidate) GROUP BY mdtrt_id
 ),
 per_diag AS (
     SELECT
@@ -62,7 +88,9 @@ described AS (
     LEFT JOIN fee_cnt f ON f.mdtrt_id = v.mdtrt_id
 ),
 first_setl AS (
-    SELECT mdtrt_id, min(setl_id) AS setl_id FROM setl GROUP BY mdtrt_id
+    SELECT mdtrt_id, min(setl_id) AS setl_id FROM setl
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM candidate)
+    GROUP BY mdtrt_id
 )
 SELECT
     CAST(NULL AS VARCHAR) AS feedetl_sn,
