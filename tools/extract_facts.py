@@ -9,7 +9,9 @@ src/fundguard/resources/facts/ (committed). Rerun after the reference files chan
 
 Output (UTF-8 CSV):
 - drugs.csv       one row per drug 国标代码 (Sheet2 of the drug batches) with every 两库 restriction
-                  that applies to it, plus 甲/乙 class matched from the NRDL 2024 by generic name
+                  that applies to it, plus 甲/乙 class matched from the NRDL 2024 by generic name and the
+                  ICD-10 prefixes of its NRDL 限适应症 (`indication`, comma-separated; the points that
+                  name the code, as GZ10000101008000 reads them)
 - items.csv       one row per 15-digit service item code named in the item batches, with its
                   restrictions (gender, age, frequency, cycle, course, 主次手术 group)
 - item_pairs.csv  the 重复收费 pairs (主项, 从项, 频度)
@@ -51,6 +53,16 @@ def _nrdl_classes() -> dict[str, str]:
     return out
 
 
+def _nrdl_indications() -> dict[str, str]:
+    """Drug code → ICD-10 prefixes of its NRDL payment indications (kp_type drug_indication)."""
+    pts = read_points(REF / "nrdl-2024/yao.xlsx")
+    ind = pts[(pts["kp_type"] == "drug_indication") & pts["med_list_codg"].notna() & pts["related_codg"].notna()]
+    out: dict[str, set[str]] = {}
+    for code, icd in zip(ind["med_list_codg"], ind["related_codg"], strict=True):
+        out.setdefault(code, set()).add(str(icd))
+    return {c: ",".join(sorted(v)) for c, v in out.items()}
+
+
 def _first(pts: pd.DataFrame, kp_type: str, column: str, convert=str) -> dict[str, str]:
     sel = pts[(pts["kp_type"] == kp_type) & pts["med_list_codg"].notna()]
     return {c: convert(v) for c, v in zip(sel["med_list_codg"], sel[column], strict=True) if pd.notna(v)}
@@ -75,6 +87,7 @@ def drugs(pts: pd.DataFrame) -> pd.DataFrame:
     df["drug_name"] = df["med_list_codg"].map(names)
     for c, m in cols.items():
         df[c] = df["med_list_codg"].map(m).fillna("")
+    df["indication"] = df["med_list_codg"].map(_nrdl_indications()).fillna("")
     classes = _nrdl_classes()
     ordered = sorted(classes, key=len, reverse=True)
 
