@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from fundguard.realtime.auditor import Auditor
-from fundguard.realtime.relevance import KbIndex
+from fundguard.realtime.relevance import ALL, KbIndex
 
 from .conftest import COURSE, ELDERLY, FEMALE_DRUG, GENDER
 
@@ -19,27 +19,32 @@ POINTS = [
     ("tcm_incompatible", None, None, "甘草", None, "甘遂"),
     ("consumable_gender", None, None, "前列腺支架", None, None),
     ("tcm_max_herbs", None, None, None, None, None),  # a region-wide limit: matches every pass
-    ("item_dept", None, None, "a_b", None, None),  # LIKE wildcard in a name: matches every pass
+    ("item_dept", None, None, "脂肪乳(36%)注射液", None, None),  # a LIKE wildcard in a name: matched as LIKE
+    ("drug_max_days", None, "X_1", None, None, None),  # … and in a prefix
 ]
-ALL = {p[0] for p in POINTS}
+KINDS = {p[0] for p in POINTS}
 
 
-def _matched(codes=(), names=(), wanted=ALL):
+def _pairs(codes=(), names=(), wanted=KINDS):
     return KbIndex.build(POINTS).matched(codes, names, set(wanted))
 
 
+def _matched(codes=(), names=(), wanted=KINDS):
+    return {kp for kp, _ in _pairs(codes, names, wanted)}
+
+
 def test_exact_code_and_case():
-    assert _matched(["zd03aaa0043010100166"]) - {"tcm_max_herbs", "item_dept"} == {"drug_gender"}
+    assert _pairs(["zd03aaa0043010100166"]) == {("drug_gender", "code"), ("tcm_max_herbs", ALL)}
     assert "drug_gender" not in _matched(["ZD03AAA004301010016"])  # a code is not a prefix
 
 
 def test_code_prefix():
-    assert "drug_elderly_caution" in _matched(["XN05BAD056A001010100215"])
+    assert ("drug_elderly_caution", "prefix") in _pairs(["XN05BAD056A001010100215"])
     assert "drug_elderly_caution" not in _matched(["XN05B"])
 
 
 def test_name_only_points_by_containment():
-    assert "consumable_gender" in _matched(names=["一次性前列腺支架（进口）"])
+    assert ("consumable_gender", "name") in _pairs(names=["一次性前列腺支架（进口）"])
     assert "consumable_gender" not in _matched(names=["前列腺"])
     # a point with a code is matched by its code only, not by its name
     assert "drug_gender" not in _matched(names=["某药"])
@@ -47,12 +52,14 @@ def test_name_only_points_by_containment():
 
 def test_related_side_as_code_and_prefix():
     # 重复收费: the incoming line may be the 从项, the 主项 being in the history
-    assert "item_dup_pair" in _matched(["001201000020000"])
-    # interaction: the claim holds the B side (related_codg prefix)
-    assert "drug_interaction" in _matched(["XC03DAA001"])
-    assert "drug_interaction" in _matched(["XC09AAA001"])
+    assert ("item_dup_pair", "related") in _pairs(["001201000020000"])
+    assert ("item_dup_pair", "code") in _pairs(["001201000010000"])
+    # interaction: the claim holds the B side (related_codg prefix) or the A side (code_prefix)
+    assert ("drug_interaction", "related") in _pairs(["XC03DAA001"])
+    assert ("drug_interaction", "prefix") in _pairs(["XC09AAA001"])
     # incompatible herbs by related_name when the point has no related code
-    assert "tcm_incompatible" in _matched(names=["甘遂（醋制）"])
+    assert ("tcm_incompatible", "related") in _pairs(names=["甘遂（醋制）"])
+    assert ("tcm_incompatible", "name") in _pairs(names=["炙甘草"])
 
 
 def test_diagnosis_codes_meet_icd_prefixes():
@@ -61,9 +68,15 @@ def test_diagnosis_codes_meet_icd_prefixes():
 
 
 def test_unmatchable_points_always_match_and_wanted_limits():
-    got = _matched(["nothing"], ["nothing"])
-    assert got == {"tcm_max_herbs", "item_dept"}
+    assert _pairs(["nothing"], ["nothing"]) == {("tcm_max_herbs", ALL)}
     assert _matched(["N40"], wanted={"drug_gender"}) == set()
+
+
+def test_like_wildcards_are_matched_as_like():
+    assert ("item_dept", "name") in _pairs(names=["中长链脂肪乳(36.5%)注射液"])
+    assert "item_dept" not in _matched(names=["脂肪乳注射液"])
+    assert ("drug_max_days", "prefix") in _pairs(["XA1B"])
+    assert "drug_max_days" not in _matched(["XA2B", "AX1"])
 
 
 def test_context_runs_only_rules_a_claim_can_meet(auditor, message):

@@ -3,6 +3,7 @@ with the kp_types each query filters on."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -53,9 +54,31 @@ def test_requires_kb_covers_every_kp_type_the_sql_filters_on(library):
         if rule.spark_query:
             used |= kp_type_literals(rule.spark_query, rule.params)
         assert used, f"{rule.code}: requires_kb declared but the query filters on no kp_type"
-        if used - set(rule.requires_kb):
-            missing[rule.code] = sorted(used - set(rule.requires_kb))
-    assert not missing, f"kp_types filtered in SQL but not in realtime.requires_kb: {missing}"
+        declared = set(rule.requires_kb) | set(rule.optional_kb)
+        if used - declared:
+            missing[rule.code] = sorted(used - declared)
+    assert not missing, f"kp_types filtered in SQL but not in realtime.requires_kb/optional_kb: {missing}"
+
+
+NAME_MATCH = re.compile(
+    r"LIKE\s*'%'\s*\|\|\s*(\w+\.)?(item_name|related_name)|(item_name|related_name)\s*=|=\s*(\w+\.)?(item_name|related_name)\b",
+    re.I,
+)
+
+
+def test_kb_keys_left_out_are_not_used_by_the_sql(library):
+    """A rule that leaves `prefix` out of kb_keys compares no code_prefix; one that leaves `name` out
+    matches no name (a partial guard: the related side of indications is a diagnosis that must be absent)."""
+    wrong = {}
+    for rule in library.rules.values():
+        if not rule.requires_kb:
+            continue
+        sql = rule.query + (rule.spark_query or "")
+        if "prefix" not in rule.kb_keys and "code_prefix" in sql:
+            wrong[rule.code] = "code_prefix used but prefix not in kb_keys"
+        if "name" not in rule.kb_keys and "related" not in rule.kb_keys and NAME_MATCH.search(sql):
+            wrong[rule.code] = "names compared but name not in kb_keys"
+    assert not wrong, wrong
 
 
 def test_every_realtime_rule_with_knowledge_declares_how_it_is_pruned(library):
@@ -85,6 +108,8 @@ def _copy_with(tmp_path: Path, block: str) -> Path:
         ("realtime:\n  requires_kb: []\n", "non-empty list"),
         ("realtime:\n  requires_kb: [drug_gender]\n  always_run: x\n", "either"),
         ("realtime:\n  always_run: ''\n", "needs a reason"),
+        ("realtime:\n  requires_kb: [drug_gender]\n  kb_keys: [codes]\n", "kb_keys must be"),
+        ("realtime:\n  kb_keys: [code]\n", "need requires_kb"),
         ("realtime:\n  requires_kb: [drug_gender]\n  requires_visit: [weekend]\n", "requires_visit must be"),
     ],
 )

@@ -64,7 +64,10 @@ REQUIRED_KEYS = (
 OPTIONAL_KEYS = ("seq_2025", "code_1_0", "knowledge_completeness", "policy", "params", "realtime")
 PARAM_KEYS = ("desc", "unit", "values", "overrides", "type")
 # realtime: what the real-time auditor may use to skip a rule for a claim (docs/realtime-audit.md)
-REALTIME_KEYS = ("requires_kb", "always_run", "requires_visit")
+REALTIME_KEYS = ("requires_kb", "kb_keys", "optional_kb", "always_run", "requires_visit")
+# how a query meets a claim with a point of its requires_kb kp_types: med_list_codg = code, code starts
+# with code_prefix, hilist_name contains item_name (points without a code), related_codg/related_name
+KB_KEYS = ("code", "prefix", "name", "related")
 # facts of an incoming visit a rule can require (all of them, on one visit of the pass) to fire
 VISIT_FACTS = {
     "inpatient": "住院就诊（mdtrt.is_inpatient）/ an inpatient stay",
@@ -100,6 +103,8 @@ class Rule:
     # realtime.requires_kb: the rule can only fire about a claim one of whose codes/names matches a
     # point of these kp_types; empty = always run in real time (realtime.always_run says why)
     requires_kb: tuple[str, ...] = ()
+    kb_keys: tuple[str, ...] = KB_KEYS  # the point keys the query matches claims by
+    optional_kb: tuple[str, ...] = ()  # kp_types the query also reads, but that never decide whether it fires
     always_run: str = ""
     # realtime.requires_visit: facts (VISIT_FACTS) an incoming visit must all have for the rule to fire
     requires_visit: tuple[str, ...] = ()
@@ -151,6 +156,8 @@ class Rule:
                 k: v
                 for k, v in (
                     ("requires_kb", list(self.requires_kb)),
+                    ("kb_keys", list(self.kb_keys) if self.requires_kb and self.kb_keys != KB_KEYS else []),
+                    ("optional_kb", list(self.optional_kb)),
                     ("always_run", self.always_run),
                     ("requires_visit", list(self.requires_visit)),
                 )
@@ -272,13 +279,41 @@ def _requires_visit(raw: Any, file: str, problems: list[Problem]) -> tuple[str, 
     return tuple(str(f) for f in raw)
 
 
-def _realtime(
-    raw: Any, knowledge: list, file: str, problems: list[Problem]
-) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
-    """The `realtime:` declaration: requires_kb (kp_types of `knowledge`) or always_run (why), not both;
-    optionally requires_visit (VISIT_FACTS)."""
+def _kinds(raw: Any, key: str, knowledge: list, file: str, problems: list[Problem]) -> tuple[str, ...]:
+    """A non-empty list of kp_types, each declared in `knowledge`."""
+    where = f"realtime.{key}"
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(file, f"{key} 须为非空 kp_type 列表", f"{key} must be a non-empty list", field=where))
+        return ()
+    for kp in raw:
+        if kp not in KP_TYPES:
+            problems.append(
+                Problem(
+                    file,
+                    "未知的知识类型（见 fundguard/kb/types.py KP_TYPES）",
+                    "unknown kp_type (see KP_TYPES)",
+                    field=where,
+                    value=str(kp),
+                )
+            )
+        elif kp not in knowledge:
+            problems.append(
+                Problem(
+                    file,
+                    f"{key} 的知识类型须在 knowledge 中声明",
+                    f"a {key} kp_type must be listed in knowledge",
+                    field=where,
+                    value=str(kp),
+                )
+            )
+    return tuple(str(k) for k in raw)
+
+
+def _realtime(raw: Any, knowledge: list, file: str, problems: list[Problem]) -> dict[str, Any]:
+    """The `realtime:` declaration: requires_kb (kp_types of `knowledge`, with optional kb_keys and
+    optional_kb) or always_run (why), not both; optionally requires_visit (VISIT_FACTS)."""
     if raw is None:
-        return (), "", ()
+        return {}
     where = "realtime"
     if not isinstance(raw, dict) or not raw or ("requires_kb" in raw and "always_run" in raw):
         problems.append(
@@ -289,46 +324,43 @@ def _realtime(
                 field=where,
             )
         )
-        return (), "", ()
+        return {}
     for key in raw:
         if key not in REALTIME_KEYS:
             problems.append(Problem(file, f"未知键 {key}", f"unknown key {key}", field=where))
-    visit = _requires_visit(raw.get("requires_visit"), file, problems)
+    out: dict[str, Any] = {"requires_visit": _requires_visit(raw.get("requires_visit"), file, problems)}
+    if ("kb_keys" in raw or "optional_kb" in raw) and "requires_kb" not in raw:
+        problems.append(
+            Problem(
+                file, "kb_keys/optional_kb 须与 requires_kb 同用", "kb_keys/optional_kb need requires_kb", field=where
+            )
+        )
     if "always_run" in raw:
         reason = str(raw["always_run"] or "").strip()
         if not reason:
             problems.append(Problem(file, "always_run 须写明原因", "always_run needs a reason", field=where))
-        return (), reason, visit
+        out["always_run"] = reason
+        return out
     if "requires_kb" not in raw:
-        return (), "", visit
-    kinds = raw["requires_kb"]
-    if not isinstance(kinds, list) or not kinds:
-        problems.append(
-            Problem(file, "requires_kb 须为非空 kp_type 列表", "requires_kb must be a non-empty list", field=where)
-        )
-        return (), "", visit
-    for kp in kinds:
-        if kp not in KP_TYPES:
+        return out
+    out["requires_kb"] = _kinds(raw["requires_kb"], "requires_kb", knowledge, file, problems)
+    if "optional_kb" in raw:
+        out["optional_kb"] = _kinds(raw["optional_kb"], "optional_kb", knowledge, file, problems)
+    if "kb_keys" in raw:
+        keys = raw["kb_keys"]
+        if not isinstance(keys, list) or not keys or any(k not in KB_KEYS for k in keys):
             problems.append(
                 Problem(
                     file,
-                    "未知的知识类型（见 fundguard/kb/types.py KP_TYPES）",
-                    "unknown kp_type (see KP_TYPES)",
-                    field=f"{where}.requires_kb",
-                    value=str(kp),
+                    f"kb_keys 须为 {' | '.join(KB_KEYS)} 的非空列表",
+                    f"kb_keys must be a non-empty list of {', '.join(KB_KEYS)}",
+                    field="realtime.kb_keys",
+                    value=str(keys),
                 )
             )
-        elif kp not in knowledge:
-            problems.append(
-                Problem(
-                    file,
-                    "requires_kb 的知识类型须在 knowledge 中声明",
-                    "a requires_kb kp_type must be listed in knowledge",
-                    field=f"{where}.requires_kb",
-                    value=str(kp),
-                )
-            )
-    return tuple(str(k) for k in kinds), "", visit
+        else:
+            out["kb_keys"] = tuple(str(k) for k in keys)
+    return out
 
 
 def sample_binding(params: dict[str, Param]) -> dict[str, Any]:
@@ -459,7 +491,7 @@ def load_rule(folder: Path) -> Rule:
     if isinstance(legal, str):
         legal = [legal]
     params = _params(data.get("params"), file, problems)
-    requires_kb, always_run, requires_visit = _realtime(data.get("realtime"), knowledge, file, problems)
+    realtime = _realtime(data.get("realtime"), knowledge, file, problems)
 
     query_path = folder / "query.sql"
     query = ""
@@ -508,9 +540,11 @@ def load_rule(folder: Path) -> Rule:
         knowledge_completeness=str(data.get("knowledge_completeness") or ""),
         policy=str(data.get("policy") or ""),
         spark_query=spark_query,
-        requires_kb=requires_kb,
-        always_run=always_run,
-        requires_visit=requires_visit,
+        requires_kb=realtime.get("requires_kb", ()),
+        kb_keys=realtime.get("kb_keys", KB_KEYS),
+        optional_kb=realtime.get("optional_kb", ()),
+        always_run=realtime.get("always_run", ""),
+        requires_visit=realtime.get("requires_visit", ()),
     )
 
 

@@ -7,8 +7,8 @@ rule of a stage runs its unchanged query.sql with the parameter values in force 
 (substituted once per date and cached).
 
 Pruning: a pass runs only the rules that can fire on its claims — rules declaring
-``realtime.requires_kb`` whose kp_types meet a code or name of the claims' visits in the knowledge in
-force (``relevance.KbIndex``), plus every rule without that declaration; and of those, rules declaring
+``realtime.requires_kb`` whose kp_types meet a code or name of the claims' visits (by the rule's
+``kb_keys``) in the knowledge in force (``relevance.KbIndex``), plus every rule without that declaration; and of those, rules declaring
 ``realtime.requires_visit`` only when an incoming visit has all those facts (inpatient, operation …).
 """
 
@@ -29,7 +29,7 @@ from fundguard.engine.duck import bound_params, rule_query
 from fundguard.engine.library import OUTPUT_COLUMNS, Rule
 from fundguard.engine.views import Scope, ddl, table_columns, view_definitions
 from fundguard.realtime.history import PERSON_TABLES, REFERENCE_TABLES, open_store
-from fundguard.realtime.relevance import KbIndex
+from fundguard.realtime.relevance import ALL, KbIndex
 
 # Per-request tables (emptied and refilled for each claim); the others stay empty in real time:
 # their rules (进销存, 设备) are 事后 only.
@@ -282,7 +282,7 @@ class EvalContext:
         return [
             r
             for r in rules
-            if (not r.requires_kb or hit.intersection(r.requires_kb))
+            if (not r.requires_kb or any((kp, key) in hit for kp in r.requires_kb for key in (ALL, *r.kb_keys)))
             and (not r.requires_visit or any(f.issuperset(r.requires_visit) for f in self._visit_facts))
         ]
 
