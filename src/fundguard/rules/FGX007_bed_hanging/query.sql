@@ -58,19 +58,26 @@ cand AS (
     WHERE stay_days >= ${min_stay_days}
       AND (stay_days - treat_days) > ${min_idle_day_ratio} * stay_days
 ),
+away_visit AS (
+    -- outpatient / pharmacy visits of the candidates' persons (the persons filter first, so the visit
+    -- type is not joined to every settlement)
+    SELECT mdtrt_id
+    FROM mdtrt
+    WHERE NOT is_inpatient AND psn_no IN (SELECT psn_no FROM cand)
+),
 away AS (
-    -- outpatient / pharmacy settlements of the same person strictly inside the stay (not reversed)
+    -- their settlements strictly inside the stay, not reversed
     SELECT
         p.mdtrt_id,
         count(DISTINCT o.setl_id) AS away_setl_cnt,
         min(o.setl_time) AS first_away_time
     FROM cand p
     JOIN setl o ON o.psn_no = p.psn_no AND o.mdtrt_id <> p.mdtrt_id AND o.refd_setl_flag = '0'
-    JOIN mdtrt om ON om.mdtrt_id = o.mdtrt_id AND NOT om.is_inpatient
     LEFT JOIN (
         SELECT DISTINCT init_setl_id FROM setl WHERE refd_setl_flag = '1' AND init_setl_id IS NOT NULL
     ) r ON r.init_setl_id = o.setl_id
     WHERE r.init_setl_id IS NULL
+      AND o.mdtrt_id IN (SELECT mdtrt_id FROM away_visit)
       AND CAST(o.setl_time AS DATE) > p.begndate
       AND CAST(o.setl_time AS DATE) < p.end_date
     GROUP BY p.mdtrt_id

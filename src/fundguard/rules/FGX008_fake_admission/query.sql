@@ -9,10 +9,20 @@ WITH visit_setl AS (
 ),
 adm AS (
     SELECT m.mdtrt_id, m.psn_no, m.fixmedins_code, m.begntime, m.begndate, v.medfee, v.hifp, v.fund_pay, v.setl_id,
-        substr(coalesce(m.dscg_maindiag_code, ''), 1, ${diag_prefix_len}) AS diag_group
+        substr(coalesce(m.dscg_maindiag_code, ''), 1, ${diag_prefix_len}) AS diag_group,
+        -- buckets of window_days + 1 days: admissions within the window are in the same or adjacent bucket
+        CAST(floor(date_diff('day', DATE '2000-01-01', m.begndate) / (${window_days} + 1)) AS BIGINT) AS day_bucket
     FROM mdtrt m
     JOIN visit_setl v ON v.mdtrt_id = m.mdtrt_id
     WHERE m.is_inpatient AND m.begndate IS NOT NULL AND v.medfee > 0
+),
+shifted AS (
+    -- each admission looks into its own and the two adjacent day buckets, so the self-join is an
+    -- equi-join on (institution, diagnosis group, bucket) instead of all of a group's admissions of the
+    -- year (docs/performance.md, round 2)
+    SELECT a.mdtrt_id, a.fixmedins_code, a.diag_group, a.begndate, a.medfee, a.day_bucket + o.d AS near_bucket
+    FROM adm a
+    CROSS JOIN (SELECT -1 AS d UNION ALL SELECT 0 UNION ALL SELECT 1) o
 ),
 neighbour AS (
     SELECT
@@ -24,9 +34,10 @@ neighbour AS (
         avg(b.hifp) AS avg_hifp,
         min(b.begndate) AS first_day,
         max(b.begndate) AS last_day
-    FROM adm a
+    FROM shifted a
     JOIN adm b
         ON b.fixmedins_code = a.fixmedins_code
+        AND b.day_bucket = a.near_bucket
         -- the same disease category: organised fake admissions share a diagnosis; a big hospital's
         -- unrelated stays of similar cost do not
         AND b.diag_group = a.diag_group

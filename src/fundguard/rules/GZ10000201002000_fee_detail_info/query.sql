@@ -2,31 +2,7 @@
 -- amount above the line total, person/institution/settlement not matching the visit, missing prescriber
 -- or department, refund lines without the line they reverse, national code not in the shape of its
 -- 目录类别. One finding per line listing every defect; the amount is the overstated part, if any.
--- The visit and settlement checks depend only on a line's (visit, settlement, person, institution):
--- they run once per distinct key (about one per settlement) instead of joining every fee line to the
--- visit and settlement tables, and the few failing keys are joined back (docs/performance.md, round 2).
-WITH line_key AS (
-    SELECT DISTINCT mdtrt_id, setl_id, psn_no, fixmedins_code
-    FROM fee
-),
-bad_key AS (
-    SELECT
-        k.mdtrt_id,
-        k.setl_id,
-        k.psn_no,
-        k.fixmedins_code,
-        CASE WHEN m.mdtrt_id IS NULL THEN 1 ELSE 0 END AS no_visit,
-        CASE WHEN m.mdtrt_id IS NOT NULL AND (m.psn_no <> k.psn_no OR m.fixmedins_code <> k.fixmedins_code)
-            THEN 1 ELSE 0 END AS visit_mismatch,
-        CASE WHEN s.setl_id IS NOT NULL AND s.mdtrt_id <> k.mdtrt_id THEN 1 ELSE 0 END AS setl_mismatch
-    FROM line_key k
-    LEFT JOIN mdtrt m ON m.mdtrt_id = k.mdtrt_id
-    LEFT JOIN setl s ON s.setl_id = k.setl_id
-    WHERE m.mdtrt_id IS NULL
-        OR m.psn_no <> k.psn_no OR m.fixmedins_code <> k.fixmedins_code
-        OR s.mdtrt_id <> k.mdtrt_id
-),
-checked AS (
+WITH checked AS (
     SELECT
         f.feedetl_sn,
         f.setl_id,
@@ -44,9 +20,10 @@ checked AS (
         f.det_item_fee_sumamt - CAST(f.cnt * f.pric AS DECIMAL(16, 2)) AS sum_diff,
         -- refund lines carry negative amounts: compare magnitudes
         abs(coalesce(f.inscp_scp_amt, 0)) - abs(f.det_item_fee_sumamt) AS inscp_diff,
-        coalesce(b.no_visit, 0) AS no_visit,
-        coalesce(b.visit_mismatch, 0) AS visit_mismatch,
-        coalesce(b.setl_mismatch, 0) AS setl_mismatch,
+        CASE WHEN m.mdtrt_id IS NULL THEN 1 ELSE 0 END AS no_visit,
+        CASE WHEN m.mdtrt_id IS NOT NULL AND (m.psn_no <> f.psn_no OR m.fixmedins_code <> f.fixmedins_code)
+            THEN 1 ELSE 0 END AS visit_mismatch,
+        CASE WHEN s.setl_id IS NOT NULL AND s.mdtrt_id <> f.mdtrt_id THEN 1 ELSE 0 END AS setl_mismatch,
         CASE WHEN coalesce(f.bilg_dr_codg, '') = '' OR coalesce(f.bilg_dept_codg, '') = '' THEN 1 ELSE 0 END
             AS no_prescriber,
         CASE WHEN f.cnt < 0 AND coalesce(f.init_feedetl_sn, '') = '' THEN 1 ELSE 0 END AS refund_unlinked,
@@ -58,11 +35,8 @@ checked AS (
             ELSE 0
         END AS bad_code
     FROM fee f
-    LEFT JOIN bad_key b
-        ON b.mdtrt_id IS NOT DISTINCT FROM f.mdtrt_id
-        AND b.setl_id IS NOT DISTINCT FROM f.setl_id
-        AND b.psn_no IS NOT DISTINCT FROM f.psn_no
-        AND b.fixmedins_code IS NOT DISTINCT FROM f.fixmedins_code
+    LEFT JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
+    LEFT JOIN setl s ON s.setl_id = f.setl_id
 ),
 described AS (
     SELECT
