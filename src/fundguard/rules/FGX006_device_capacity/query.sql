@@ -1,39 +1,42 @@
 -- 检验检查超设备产能: tests of one device type billed on one day beyond equip_cnt × daily_capacity.
+-- Speed (20M lines): exact codes and every prefix length that occurs are one keyed hash join that carries the
+-- line and point columns (no second pass over the lines, no join on kp_id with a date range).
 WITH ik AS (
-    SELECT kp_id, med_list_codg, code_prefix FROM kb WHERE kp_type = 'item_equip'
+    -- match keys of a point: its exact code (length -1) and its prefix (its length)
+    SELECT kp_id, med_list_codg, code_prefix, limit_value, begndate, enddate, med_list_codg AS mkey, -1 AS mlen
+    FROM kb
+    WHERE kp_type = 'item_equip' AND med_list_codg IS NOT NULL
+    UNION ALL
+    SELECT kp_id, med_list_codg, code_prefix, limit_value, begndate, enddate, code_prefix AS mkey,
+        length(code_prefix) AS mlen
+    FROM kb
+    WHERE kp_type = 'item_equip' AND code_prefix IS NOT NULL
 ),
-prefix_len AS (
-    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE code_prefix IS NOT NULL
-),
-kmatch AS (
-    -- (line, point) pairs as hash joins: by code, and by the code cut to each prefix length that occurs
-    SELECT f.feedetl_sn, k.kp_id
-    FROM fee f
-    JOIN ik k ON k.med_list_codg = f.med_list_codg
-    UNION
-    SELECT c.feedetl_sn, k.kp_id
-    FROM (SELECT f.feedetl_sn, p.len, substr(f.med_list_codg, 1, p.len) AS pfx FROM fee f CROSS JOIN prefix_len p) c
-    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+match_len AS (
+    SELECT DISTINCT mlen AS len FROM ik
 ),
 mapped AS (
     SELECT
-        f.fixmedins_code,
-        f.fee_date,
-        f.fee_ocur_time,
-        f.cnt,
-        f.amt,
+        c.fixmedins_code,
+        c.fee_date,
+        c.fee_ocur_time,
+        c.cnt,
+        c.amt,
         k.limit_value AS equip_type,
         k.kp_id,
         row_number() OVER (
-            PARTITION BY f.feedetl_sn ORDER BY length(coalesce(k.med_list_codg, k.code_prefix)) DESC, k.kp_id
+            PARTITION BY c.feedetl_sn ORDER BY length(coalesce(k.med_list_codg, k.code_prefix)) DESC, k.kp_id
         ) AS kp_rank
-    FROM kmatch m
-    JOIN fee f ON f.feedetl_sn = m.feedetl_sn
-    JOIN kb k
-        ON k.kp_id = m.kp_id
-        AND k.kp_type = 'item_equip'
-        AND (k.begndate IS NULL OR k.begndate <= f.fee_date)
-        AND (k.enddate IS NULL OR f.fee_date <= k.enddate)
+    FROM (
+        SELECT f.feedetl_sn, f.fixmedins_code, f.fee_date, f.fee_ocur_time, f.cnt, f.amt, l.len,
+            CASE WHEN l.len = -1 THEN f.med_list_codg ELSE substr(f.med_list_codg, 1, l.len) END AS mkey
+        FROM fee f CROSS JOIN match_len l
+    ) c
+    JOIN ik k
+        ON k.mkey = c.mkey
+        AND k.mlen = c.len
+        AND (k.begndate IS NULL OR k.begndate <= c.fee_date)
+        AND (k.enddate IS NULL OR c.fee_date <= k.enddate)
 ),
 daily AS (
     SELECT
