@@ -5,16 +5,30 @@ WITH visit_diag AS (
     UNION ALL
     SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
 ),
+gk AS (
+    -- match keys of a gender-limited diagnosis point: its exact code (length -1) and its prefix, upper-cased
+    SELECT kp_id, limit_value, upper(med_list_codg) AS mkey, -1 AS mlen
+    FROM kb
+    WHERE kp_type = 'diag_gender' AND med_list_codg IS NOT NULL
+    UNION ALL
+    SELECT kp_id, limit_value, upper(code_prefix) AS mkey, length(code_prefix) AS mlen
+    FROM kb
+    WHERE kp_type = 'diag_gender' AND code_prefix IS NOT NULL AND code_prefix <> ''
+),
+match_len AS (
+    SELECT DISTINCT mlen AS len FROM gk
+),
+-- Speed (20M lines): diagnoses are cut to the key lengths and hash-joined (no loop over diagnoses x points); the
+-- visit, person, other-visit and payment lookups run only for the contradicting visits.
 contra AS (
     -- gender-limited diagnoses on the visit
-    SELECT d.mdtrt_id, d.diag_code AS code, '诊断' AS what, k.limit_value, k.kp_id
-    FROM visit_diag d
-    JOIN kb k
-        ON k.kp_type = 'diag_gender'
-        AND (
-            (k.code_prefix IS NOT NULL AND k.code_prefix <> '' AND upper(d.diag_code) LIKE upper(k.code_prefix) || '%')
-            OR upper(d.diag_code) = upper(k.med_list_codg)
-        )
+    SELECT c.mdtrt_id, c.diag_code AS code, '诊断' AS what, k.limit_value, k.kp_id
+    FROM (
+        SELECT d.mdtrt_id, d.diag_code, l.len,
+            CASE WHEN l.len = -1 THEN upper(d.diag_code) ELSE substr(upper(d.diag_code), 1, l.len) END AS mkey
+        FROM visit_diag d CROSS JOIN match_len l
+    ) c
+    JOIN gk k ON k.mkey = c.mkey AND k.mlen = c.len
     UNION ALL
     -- gender-limited service items, drugs and consumables billed on the visit (not refunded lines)
     SELECT f.mdtrt_id, f.med_list_codg AS code,
@@ -26,25 +40,22 @@ contra AS (
         AND k.med_list_codg = f.med_list_codg
     WHERE f.cnt > 0
 ),
-visit AS (
-    SELECT m.mdtrt_id, m.psn_no, m.fixmedins_code, m.begntime, m.begndate, coalesce(m.enddate, m.begndate) AS end_date, p.gend
-    FROM mdtrt m
-    JOIN psn p ON p.psn_no = m.psn_no
-    WHERE p.gend IN ('1', '2') AND m.begndate IS NOT NULL
-),
 suspect AS (
     SELECT
-        v.*,
+        m.mdtrt_id, m.psn_no, m.fixmedins_code, m.begntime, m.begndate, coalesce(m.enddate, m.begndate) AS end_date, p.gend,
         c.code,
         c.what,
         c.limit_value,
         c.kp_id,
-        row_number() OVER (PARTITION BY v.mdtrt_id ORDER BY c.what, c.code, c.kp_id) AS rn
-    FROM visit v
-    JOIN contra c ON c.mdtrt_id = v.mdtrt_id
-    WHERE c.limit_value = CASE v.gend WHEN '1' THEN '女' ELSE '男' END
+        row_number() OVER (PARTITION BY m.mdtrt_id ORDER BY c.what, c.code, c.kp_id) AS rn
+    FROM contra c
+    JOIN mdtrt m ON m.mdtrt_id = c.mdtrt_id
+    JOIN psn p ON p.psn_no = m.psn_no
+    WHERE p.gend IN ('1', '2') AND m.begndate IS NOT NULL
+        AND c.limit_value = CASE p.gend WHEN '1' THEN '女' ELSE '男' END
 ),
 elsewhere AS (
+    -- the holder's visits at another institution on overlapping dates
     SELECT
         s.mdtrt_id,
         count(DISTINCT o.mdtrt_id) AS other_visits,
@@ -52,18 +63,19 @@ elsewhere AS (
         min(o.fixmedins_code) AS other_fixmedins_code,
         min(o.begntime) AS other_begntime
     FROM suspect s
-    JOIN visit o
+    JOIN mdtrt o
         ON o.psn_no = s.psn_no
         AND o.mdtrt_id <> s.mdtrt_id
         AND o.fixmedins_code <> s.fixmedins_code
         AND o.begndate <= s.end_date
-        AND o.end_date >= s.begndate
+        AND coalesce(o.enddate, o.begndate) >= s.begndate
     WHERE s.rn = 1
     GROUP BY s.mdtrt_id
 ),
 visit_pay AS (
     SELECT mdtrt_id, sum(fund_pay_sumamt) AS fund_pay, min(setl_id) AS setl_id
     FROM setl
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM elsewhere)
     GROUP BY mdtrt_id
 )
 SELECT
