@@ -89,6 +89,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "a drug limited to 工伤/生育 insurance billed to a person insured only under 310/390",
     ),
     Scenario(
+        "chronic_drug_scope",
+        "药品超限定病种目录范围使用",
+        ("GZ10000101011000",),
+        "line",
+        True,
+        "on a 门诊慢特病 (14) visit, a drug of a class (X 西药 / Z 中成药) that the 病种's drug range (curated "
+        "chronic_disease_drug, by ICD-10 prefix) covers, outside every entry of that range",
+    ),
+    Scenario(
         "drug_course",
         "药品限支付疗程",
         ("GZ10000101010000",),

@@ -53,6 +53,7 @@ PER_INSTANCE: tuple[Callable[..., None], ...] = (
     fraud.drg_upcoding,
     management.dup_reimbursement,
     management.diag_gender,
+    policy.chronic_drug_scope,
 )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from fundguard.data.synth.inject.base import DAY, MIN
 
 if TYPE_CHECKING:
+    from fundguard.data.synth.catalog import Catalog
     from fundguard.data.synth.inject.injector import Injector
 
 
@@ -125,3 +126,44 @@ def item_course(inj: Injector, i: int) -> None:
         t = inj.line(v, c, when, 1, label=d >= n)
         if d >= n:
             inj.label("item_course", f"限支付{n}天的项目在第{d + 1}天仍予结算", line=t)
+
+
+def chronic_drug_scope(inj: Injector, i: int) -> None:
+    """A 门诊慢特病 visit of a 病种 the curated chronic_disease_drug knowledge covers, billing besides its
+    range drugs one more drug of a class the range covers (X 西药 / Z 中成药) that lies outside every range
+    entry — the 病种's 门慢 settlement paying for another illness. The drug comes from the patient's
+    background pool, so the range is the only restriction it breaks."""
+    cat = inj.ctx.cat
+    chronic = inj.ctx.clin.chronic
+    keys = sorted(chronic)
+    keys = keys[i % len(keys) :] + keys[: i % len(keys)]
+    p = inj.take()
+    person = inj.ctx.region.persons.loc[p]
+    inst = inj.inst("h2", "h3", i=i)
+    pool = cat.drug_pool(person["sex"], int(person["age"]), False, int(inj.ctx.tier[inst]))
+    picks = {k: _outside_range(cat, pool, chronic[k][0]) for k in keys}
+    # 病种 whose pick is not limited to one sex first: a diabetes drug on a hypertension visit, not a sex hormone
+    ranked = [k for k in keys if (cat.gender[picks[k]] == "").any()] + [k for k in keys if len(picks[k])]
+    if not ranked:
+        raise ValueError("no billable drug outside any 门慢 病种's drug range")
+    diag = chronic[ranked[0]]
+    out = picks[ranked[0]]
+    v = inj.visit(p, "chr", inst, inj.when(i, 30), diag=diag)
+    inj.otp_lines(v)
+    c = int(out[(i * 29) % len(out)])
+    t = inj.line(v, c, inj.rows[v]["begn"] + 8 * MIN, 2, prd=30, label=True)
+    inj.label("chronic_drug_scope", f"门诊慢特病（{diag[1]}）结算中开具病种用药范围外药品「{cat.name[c]}」", line=t)
+
+
+def _outside_range(cat: Catalog, pool: np.ndarray, diag: str) -> np.ndarray:
+    """Drugs of `pool` in a class (first letter) the 病种's range covers but outside every entry of it;
+    only those not limited to one sex when there are any."""
+    scope = cat.chronic_range(diag)
+    codes = cat.code[pool].astype(str)
+    covered = np.isin(np.array([c[:1] for c in codes]), sorted({s[:1] for s in scope}))
+    inside = np.zeros(len(pool), bool)
+    for s in scope:
+        inside |= np.char.startswith(codes, s)
+    out = pool[covered & ~inside]
+    neutral = out[cat.gender[out] == ""]
+    return neutral if len(neutral) else out
