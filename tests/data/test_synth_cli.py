@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from fundguard.cli.main import app
 from fundguard.data import schema
+from fundguard.data.scenarios import SCENARIOS
 
 runner = CliRunner()
 
@@ -25,7 +26,7 @@ def test_synth_cli_writes_every_table_and_reports(tmp_path: Path) -> None:
         assert (out / f"{t.name}.parquet").exists()
         assert summary["rows"][t.name] > 0
     assert (out / "ground_truth.parquet").exists() and (out / "kb" / "price_list.csv").exists()
-    assert len(summary["labels"]) == 30
+    assert set(summary["labels"]) == {s.id for s in SCENARIOS}  # every scenario injected and labelled
 
 
 def test_synth_cli_rejects_unknown_format(tmp_path: Path) -> None:

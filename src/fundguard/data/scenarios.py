@@ -272,6 +272,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "the same visit's expenses settled twice (two valid settlements with the same lines)",
     ),
     Scenario(
+        "late_upload",
+        "就诊数据非实时上传",
+        ("GZ10000201007000",),
+        "settlement",
+        True,
+        "an outpatient settlement made more than 24 h after its fee lines (批量补传), or a stay's fee line dated "
+        "more than 30 min after its settlement (事后补录); the dup_reimbursement second settlements are late too",
+    ),
+    Scenario(
         "diag_gender",
         "诊断与患者性别不符",
         ("GZ10000204006000",),

@@ -16,6 +16,12 @@ DOCTOR_HOUR_VISITS = 30  # distinct visits of one doctor in one clock hour (rule
 OVER_DAYS = 120  # prd_days on a chronic prescription (background ≤ 30; 长期处方 limit 84)
 MAX_CHRONIC_DAYS = 84
 PRICE_MARKUP = 1.3  # billed price / price cap
+# 就诊数据非实时上传 (GZ10000201007000 defaults: a line > 30 min after its settlement, or an outpatient line
+# > 24 h before it); the background settles minutes after its last line.
+# a stay's fee line recorded this long after the discharge settlement at 10:00 (事后补录), still on the discharge
+# day (a later day would also be 计费日期与住院时间不符)
+LATE_ENTRY_HOURS = (2, 12)
+UPLOAD_LAG_HOURS = (30, 70)  # an outpatient visit settled (uploaded) this long after its fee lines (批量补传)
 
 
 @dataclass

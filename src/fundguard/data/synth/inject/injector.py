@@ -54,6 +54,7 @@ PER_INSTANCE: tuple[Callable[..., None], ...] = (
     management.dup_reimbursement,
     management.diag_gender,
     policy.chronic_drug_scope,
+    management.late_upload,
 )
 
 

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fundguard.data.synth.inject.base import DAY, FREQUENT_PURCHASES, FREQUENT_VISITS, MIN
+from fundguard.data.synth.inject.base import (
+    DAY,
+    FREQUENT_PURCHASES,
+    FREQUENT_VISITS,
+    LATE_ENTRY_HOURS,
+    MIN,
+    UPLOAD_LAG_HOURS,
+)
 
 if TYPE_CHECKING:
     from fundguard.data.synth.inject.injector import Injector
@@ -104,6 +111,8 @@ def dup_reimbursement(inj: Injector, i: int) -> None:
     v = inj.visit(p, "otp", inj.inst("h2", i=i), inj.when(i, 26), dup_setl=True)
     inj.otp_lines(v, drugs=2)
     inj.label("dup_reimbursement", "同一就诊费用两次结算报销", visit=v, setl="dup")
+    # the second settlement comes 1–3 days after the lines it pays: late by construction
+    inj.label("late_upload", "重复结算在费用发生1天以上后才结算上传", visit=v, setl="dup")
 
 
 def diag_gender(inj: Injector, i: int) -> None:
@@ -115,3 +124,23 @@ def diag_gender(inj: Injector, i: int) -> None:
     inj.label(
         "diag_gender", f"{'男' if sex == '1' else '女'}性参保人诊断为{'女' if sex == '1' else '男'}性疾病", visit=v
     )
+
+
+def late_upload(inj: Injector, i: int) -> None:
+    """就诊数据非实时上传, alternating: an outpatient visit settled — and so uploaded — more than a day after
+    its fee lines were issued (批量补传), or a stay with a drug line recorded after its discharge settlement
+    (事后补录)."""
+    p = inj.take()
+    if i % 2 == 0:
+        lo, hi = UPLOAD_LAG_HOURS
+        hours = lo + (i * 11) % (hi - lo)
+        v = inj.visit(p, "otp", inj.inst("h2", "chc", "thc", i=i), inj.when(i, 31), setl_delay_min=hours * 60)
+        inj.otp_lines(v, drugs=2)
+        inj.label("late_upload", f"门诊费用发生{hours}小时后才结算上传（批量补传）", visit=v)
+        return
+    lo, hi = LATE_ENTRY_HOURS
+    hours = lo + (i * 7) % (hi - lo)
+    v = inj.visit(p, "ipt", inj.inst("h2", "h1", i=i), inj.when(i, 31), los=5, cond="pneumonia")
+    inj.ipt_lines(v)
+    inj.line(v, inj.drug(v, True), inj.rows[v]["end"] + hours * 60 * MIN, 2)
+    inj.label("late_upload", f"出院结算{hours}小时后补录费用明细（事后补录）", visit=v)
