@@ -1,8 +1,8 @@
 -- 医疗服务项目限适应症: a 医疗服务项目 whose payment is limited to indications that map to ICD-10 prefixes
 -- (kb related_codg; the point names the code, or a code prefix for a class), billed on a visit none of whose diagnoses (diag_d, or the discharge main diagnosis) falls
 -- under any mapped prefix. Visits without any diagnosis are not judged (the restriction cannot be checked).
--- Knowledge first (docs/performance.md): the points are matched on the distinct billed (institution, code) pairs,
--- and refunds and diagnoses are read only for the lines and visits that matched.
+-- Knowledge first (docs/performance.md): the points are matched on the distinct billed codes, and the region
+-- condition, refunds and diagnoses are applied only to the lines and visits that matched.
 WITH ind AS (
     SELECT kp_id, med_list_codg, code_prefix, related_codg, related_name, description, begndate, enddate, admdvs
     FROM kb
@@ -22,34 +22,29 @@ ind_m AS (
 prefix_len AS (
     SELECT DISTINCT length(code_prefix) AS len FROM ind WHERE med_list_codg IS NULL
 ),
-billed AS (
-    -- distinct (institution, code) pairs of original lines: far fewer than the lines
-    SELECT DISTINCT fixmedins_code, med_list_codg FROM fee WHERE init_feedetl_sn IS NULL AND med_list_codg IS NOT NULL
+codes AS (
+    -- distinct codes of original lines: thousands, where the lines are millions
+    SELECT DISTINCT med_list_codg FROM fee WHERE init_feedetl_sn IS NULL AND med_list_codg IS NOT NULL
 ),
 code_kp AS (
     -- points naming the code: hash join on the code
-    SELECT b.fixmedins_code, b.med_list_codg, i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
-    FROM billed b
-    JOIN ind_m i ON i.fixmedins_code = b.fixmedins_code AND i.med_list_codg = b.med_list_codg
+    SELECT c.med_list_codg, i.kp_id
+    FROM codes c
+    JOIN ind i ON i.med_list_codg = c.med_list_codg
     UNION ALL
     -- points naming a class prefix: hash join on the code cut to each prefix length that occurs
-    SELECT b.fixmedins_code, b.med_list_codg, i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
+    SELECT c.med_list_codg, i.kp_id
     FROM (
-        SELECT x.*, p.len AS pfx_len, substr(x.med_list_codg, 1, p.len) AS pfx FROM billed x CROSS JOIN prefix_len p
-    ) b
-    JOIN ind_m i
-        ON i.fixmedins_code = b.fixmedins_code
-        AND i.code_prefix = b.pfx
-        AND length(i.code_prefix) = b.pfx_len
+        SELECT x.med_list_codg, p.len AS pfx_len, substr(x.med_list_codg, 1, p.len) AS pfx FROM codes x CROSS JOIN prefix_len p
+    ) c
+    JOIN ind i ON i.code_prefix = c.pfx AND length(i.code_prefix) = c.pfx_len
     WHERE i.med_list_codg IS NULL
 ),
 line_k AS (
-    -- original lines of a matched (institution, code)
+    -- original lines of a matched code
     SELECT f.*
     FROM fee f
-    JOIN (SELECT DISTINCT fixmedins_code, med_list_codg FROM code_kp) c
-        ON c.fixmedins_code = f.fixmedins_code AND c.med_list_codg = f.med_list_codg
-    WHERE f.init_feedetl_sn IS NULL
+    WHERE f.init_feedetl_sn IS NULL AND f.med_list_codg IN (SELECT med_list_codg FROM code_kp)
 ),
 refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
@@ -58,12 +53,13 @@ refund AS (
     GROUP BY init_feedetl_sn
 ),
 matched AS (
-    -- those lines net of their refunds (fully refunded lines drop out), one row per matching point
+    -- those lines net of their refunds (fully refunded lines drop out), one row per point in force for the institution
     SELECT l.*, l.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, l.amt + coalesce(r.refund_amt, 0) AS net_amt,
-        k.kp_id, k.related_codg, k.related_name, k.description, k.begndate, k.enddate
+        i.kp_id, i.related_codg, i.related_name, i.description, i.begndate, i.enddate
     FROM line_k l
     LEFT JOIN refund r ON r.init_feedetl_sn = l.feedetl_sn
-    JOIN code_kp k ON k.fixmedins_code = l.fixmedins_code AND k.med_list_codg = l.med_list_codg
+    JOIN code_kp k ON k.med_list_codg = l.med_list_codg
+    JOIN ind_m i ON i.kp_id = k.kp_id AND i.fixmedins_code = l.fixmedins_code
     WHERE l.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 restricted AS (

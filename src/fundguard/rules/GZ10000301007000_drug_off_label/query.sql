@@ -80,8 +80,12 @@ pvisit AS (
     -- visits of the persons concerned (their history counts too)
     SELECT mdtrt_id, psn_no, begndate, dscg_maindiag_code FROM mdtrt WHERE psn_no IN (SELECT psn_no FROM labelled)
 ),
+related_len AS (
+    SELECT DISTINCT length(related_codg) AS len FROM ik
+),
 pdiag AS (
-    SELECT m.psn_no, v.mdtrt_id, m.begndate, v.diag_code
+    -- each diagnosis cut to every indication length, so that the prefix test is part of the hash key
+    SELECT m.psn_no, v.mdtrt_id, m.begndate, p.len, substr(v.diag_code, 1, p.len) AS dx_pfx
     FROM (
         SELECT mdtrt_id, upper(diag_code) AS diag_code
         FROM diag
@@ -90,15 +94,15 @@ pdiag AS (
         SELECT mdtrt_id, upper(dscg_maindiag_code) AS diag_code FROM pvisit WHERE dscg_maindiag_code IS NOT NULL
     ) v
     JOIN pvisit m ON m.mdtrt_id = v.mdtrt_id
+    CROSS JOIN related_len p
 ),
 covered AS (
     -- an indication diagnosed on this visit, or on any visit of the person within history_days before
     SELECT DISTINCT b.feedetl_sn
     FROM labelled b
     JOIN pdiag d
-        ON d.psn_no = b.psn_no
-        AND (d.mdtrt_id = b.mdtrt_id OR (d.begndate <= b.fee_date AND date_diff('day', d.begndate, b.fee_date) <= ${history_days}))
-        AND substr(d.diag_code, 1, length(b.related_codg)) = upper(b.related_codg)
+        ON d.psn_no = b.psn_no AND d.dx_pfx = upper(b.related_codg) AND d.len = length(b.related_codg)
+    WHERE d.mdtrt_id = b.mdtrt_id OR (d.begndate <= b.fee_date AND date_diff('day', d.begndate, b.fee_date) <= ${history_days})
 ),
 visit_dx AS (
     SELECT mdtrt_id, count(*) AS n_dx, min(diag_code) AS a_dx
