@@ -10,14 +10,6 @@ valid AS (
     LEFT JOIN refunded r ON r.init_setl_id = s.setl_id
     WHERE s.refd_setl_flag = '0' AND r.init_setl_id IS NULL
 ),
-line AS (
-    SELECT setl_id, feedetl_sn, med_list_codg, fee_ocur_time, cnt, det_item_fee_sumamt
-    FROM fee
-    WHERE cnt > 0
-),
-line_cnt AS (
-    SELECT setl_id, count(*) AS n_lines FROM line GROUP BY setl_id
-),
 pair AS (
     -- a = the earlier settlement, b = the later one with the same person, institution and total
     SELECT
@@ -40,6 +32,22 @@ pair AS (
         AND a.fixmedins_code = b.fixmedins_code
         AND a.medfee_sumamt = b.medfee_sumamt
         AND (a.setl_time < b.setl_time OR (a.setl_time = b.setl_time AND a.setl_id < b.setl_id))
+),
+-- Speed (20M lines): lines are read only for the settlements of candidate pairs (same person, institution and
+-- total); over all lines the line CTE, used three times, was materialized.
+pair_setl AS (
+    SELECT first_setl_id AS setl_id FROM pair
+    UNION
+    SELECT setl_id FROM pair
+),
+line AS (
+    SELECT f.setl_id, f.feedetl_sn, f.med_list_codg, f.fee_ocur_time, f.cnt, f.det_item_fee_sumamt
+    FROM fee f
+    JOIN pair_setl ps ON ps.setl_id = f.setl_id
+    WHERE f.cnt > 0
+),
+line_cnt AS (
+    SELECT setl_id, count(*) AS n_lines FROM line GROUP BY setl_id
 ),
 matched AS (
     SELECT p.first_setl_id, p.setl_id, count(DISTINCT lb.feedetl_sn) AS n_matched
