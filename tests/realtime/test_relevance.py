@@ -122,3 +122,23 @@ def test_visit_facts_prune_inpatient_and_outpatient_rules(tiny_store, message):
         assert sorted(a.audit("settlement", parse("settlement", ipt)).rules_ran) == sorted([stay, periop])
     finally:
         a.close()
+
+
+def test_person_and_med_type_facts(tiny_store, message):
+    """requires_visit [deceased] (结算发生在死亡后) and requires_med_type ['14'] (门诊慢特病超病种用药)."""
+    from fundguard.engine.library import load_library
+    from fundguard.realtime.messages import parse
+
+    lib = load_library()
+    by_slug = {r.slug: r.code for r in lib.rules.values()}
+    death, chronic = by_slug["post_death"], by_slug["chronic_drug_scope"]
+    a = Auditor(tiny_store, library=lib, rule_codes=[death, chronic])
+    try:
+        assert a.audit("settlement", parse("settlement", message)).rules_ran == []
+        msg = copy.deepcopy(message)
+        msg["input"]["mdtrtinfo"]["med_type"] = "14"
+        msg["input"]["mdtrtinfo"]["psn_no"] = "P9"
+        msg["input"]["psninfo"] = {"gend": "1", "brdy": "1950-01-01", "die_date": "2025-03-01"}
+        assert sorted(a.audit("settlement", parse("settlement", msg)).rules_ran) == sorted([death, chronic])
+    finally:
+        a.close()

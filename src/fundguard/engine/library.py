@@ -64,7 +64,7 @@ REQUIRED_KEYS = (
 OPTIONAL_KEYS = ("seq_2025", "code_1_0", "knowledge_completeness", "policy", "params", "realtime")
 PARAM_KEYS = ("desc", "unit", "values", "overrides", "type")
 # realtime: what the real-time auditor may use to skip a rule for a claim (docs/realtime-audit.md)
-REALTIME_KEYS = ("requires_kb", "kb_keys", "optional_kb", "always_run", "requires_visit")
+REALTIME_KEYS = ("requires_kb", "kb_keys", "optional_kb", "always_run", "requires_visit", "requires_med_type")
 # how a query meets a claim with a point of its requires_kb kp_types: med_list_codg = code, code starts
 # with code_prefix, hilist_name contains item_name (points without a code), related_codg/related_name
 KB_KEYS = ("code", "prefix", "name", "related")
@@ -73,6 +73,7 @@ VISIT_FACTS = {
     "inpatient": "住院就诊（mdtrt.is_inpatient）/ an inpatient stay",
     "outpatient": "非住院就诊 / not an inpatient stay",
     "operation": "本次就诊有手术操作（oprn）/ the visit has an operation",
+    "deceased": "参保人有死亡日期（psn.die_date）/ the visit's person has a death date",
 }
 
 
@@ -108,6 +109,8 @@ class Rule:
     always_run: str = ""
     # realtime.requires_visit: facts (VISIT_FACTS) an incoming visit must all have for the rule to fire
     requires_visit: tuple[str, ...] = ()
+    # realtime.requires_med_type: the incoming visit's med_type must be one of these (e.g. 14 门诊慢特病)
+    requires_med_type: tuple[str, ...] = ()
 
     @property
     def cases_path(self) -> Path:
@@ -160,6 +163,7 @@ class Rule:
                     ("optional_kb", list(self.optional_kb)),
                     ("always_run", self.always_run),
                     ("requires_visit", list(self.requires_visit)),
+                    ("requires_med_type", list(self.requires_med_type)),
                 )
                 if v
             },
@@ -329,6 +333,20 @@ def _realtime(raw: Any, knowledge: list, file: str, problems: list[Problem]) -> 
         if key not in REALTIME_KEYS:
             problems.append(Problem(file, f"未知键 {key}", f"unknown key {key}", field=where))
     out: dict[str, Any] = {"requires_visit": _requires_visit(raw.get("requires_visit"), file, problems)}
+    if "requires_med_type" in raw:
+        types = raw["requires_med_type"]
+        if not isinstance(types, list) or not types or not all(isinstance(t, str) and t for t in types):
+            problems.append(
+                Problem(
+                    file,
+                    "requires_med_type 须为非空的医疗类别代码（字符串）列表",
+                    "requires_med_type must be a non-empty list of med_type codes (strings)",
+                    field="realtime.requires_med_type",
+                    value=str(types),
+                )
+            )
+        else:
+            out["requires_med_type"] = tuple(types)
     if ("kb_keys" in raw or "optional_kb" in raw) and "requires_kb" not in raw:
         problems.append(
             Problem(
@@ -545,6 +563,7 @@ def load_rule(folder: Path) -> Rule:
         optional_kb=realtime.get("optional_kb", ()),
         always_run=realtime.get("always_run", ""),
         requires_visit=realtime.get("requires_visit", ()),
+        requires_med_type=realtime.get("requires_med_type", ()),
     )
 
 

@@ -61,7 +61,9 @@ UNION ALL SELECT 'k', diag_code, diag_name FROM diag_d WHERE mdtrt_id IN (SELECT
 UNION ALL SELECT 'k', oprn_oprt_code, oprn_oprt_name FROM oprn_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'k', dscg_maindiag_code, dscg_maindiag_name FROM mdtrt_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'v', CASE WHEN m.is_inpatient THEN 'inpatient' ELSE 'outpatient' END,
-    CASE WHEN EXISTS (SELECT 1 FROM oprn o WHERE o.mdtrt_id = m.mdtrt_id) THEN 'operation' END
+    concat_ws(' ', CASE WHEN EXISTS (SELECT 1 FROM oprn o WHERE o.mdtrt_id = m.mdtrt_id) THEN 'operation' END,
+        CASE WHEN EXISTS (SELECT 1 FROM psn p WHERE p.psn_no = m.psn_no AND p.die_date IS NOT NULL) THEN 'deceased' END,
+        'med_type=' || m.med_type)
     FROM mdtrt m WHERE m.mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 """
 
@@ -215,7 +217,7 @@ class EvalContext:
         self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
         rows = con.execute(_PASS_KEYS_SQL).fetchall() if self.prune else []
         self._pass_keys = [r[1:] for r in rows if r[0] == "k"]
-        self._visit_facts = [{f for f in r[1:] if f} for r in rows if r[0] == "v"]
+        self._visit_facts = [{r[1], *(r[2] or "").split()} for r in rows if r[0] == "v"]
         return {r[0] for r in con.execute("SELECT DISTINCT psn_no FROM psn_info").fetchall()}
 
     def _load_history(self, claims: Sequence[ClaimRows]) -> None:
@@ -283,8 +285,15 @@ class EvalContext:
             r
             for r in rules
             if (not r.requires_kb or any((kp, key) in hit for kp in r.requires_kb for key in (ALL, *r.kb_keys)))
-            and (not r.requires_visit or any(f.issuperset(r.requires_visit) for f in self._visit_facts))
+            and (not (r.requires_visit or r.requires_med_type) or any(self._visit_ok(r, f) for f in self._visit_facts))
         ]
+
+    @staticmethod
+    def _visit_ok(rule: Rule, facts: set[str]) -> bool:
+        """One incoming visit has every fact the rule requires and, if it names any, one of its med_types."""
+        return facts.issuperset(rule.requires_visit) and (
+            not rule.requires_med_type or any(f"med_type={t}" in facts for t in rule.requires_med_type)
+        )
 
     def prepare(self, stage: str, as_of: dt.date) -> dict[str, str]:
         """The stage's rule SQL texts by rule code, with the parameters in force on `as_of` (cached per date).
