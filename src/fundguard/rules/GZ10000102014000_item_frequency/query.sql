@@ -22,27 +22,43 @@ line AS (
     WHERE f.init_feedetl_sn IS NULL
       AND f.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
-freq AS (
+win AS (
+    -- the point in force depends only on (item, institution, day): ranked once per combination, not per line
     SELECT
-        l.*,
+        c.med_list_codg,
+        c.fixmedins_code,
+        c.day_key,
         k.kp_id,
         k.item_name,
         k.limit_num,
         coalesce(k.limit_unit, '日') AS limit_unit,
         CASE WHEN k.limit_unit LIKE '%次%' OR k.limit_unit LIKE '%住院%' THEN 'visit' ELSE 'day' END AS scope,
-        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
-    FROM line l
-    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
+        row_number() OVER (PARTITION BY c.med_list_codg, c.fixmedins_code, c.day_key ORDER BY k.kp_id) AS kp_rank
+    FROM (
+        SELECT DISTINCT med_list_codg, fixmedins_code, fee_date, coalesce(fee_date, DATE '0001-01-01') AS day_key
+        FROM fee
+        WHERE init_feedetl_sn IS NULL AND med_list_codg IN (SELECT med_list_codg FROM freq_codes)
+    ) c
+    JOIN medins m ON m.fixmedins_code = c.fixmedins_code
     JOIN kb k
-        ON k.med_list_codg = l.med_list_codg
+        ON k.med_list_codg = c.med_list_codg
         AND k.kp_type = 'item_frequency'
         AND k.limit_num IS NOT NULL
         AND coalesce(k.window_days, 1) <= 1
-        AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
-        AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
+        AND (k.begndate IS NULL OR k.begndate <= c.fee_date)
+        AND (k.enddate IS NULL OR c.fee_date <= k.enddate)
         AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs
             OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
             OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
+),
+freq AS (
+    SELECT l.*, w.kp_id, w.item_name, w.limit_num, w.limit_unit, w.scope
+    FROM line l
+    JOIN win w
+        ON w.med_list_codg = l.med_list_codg
+        AND w.fixmedins_code = l.fixmedins_code
+        AND w.day_key = coalesce(l.fee_date, DATE '0001-01-01')
+        AND w.kp_rank = 1
 ),
 cum AS (
     SELECT
@@ -53,7 +69,6 @@ cum AS (
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS cum_cnt
     FROM freq f
-    WHERE kp_rank = 1
 ),
 over_limit AS (
     SELECT c.*, least(net_cnt, cum_cnt - limit_num) AS excess_cnt
