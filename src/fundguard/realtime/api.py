@@ -5,7 +5,8 @@ Mount it into any FastAPI app (``app.include_router(create_audit_router())``) or
 FUNDGUARD_AUDIT_HISTORY (history store), FUNDGUARD_AUDIT_LOG (call-log SQLite file),
 FUNDGUARD_AUDIT_TOKEN (optional shared secret, sent as ``Authorization: Bearer …``),
 FUNDGUARD_AUDIT_POOL (evaluation contexts per process), FUNDGUARD_AUDIT_PARALLEL (cursors planning
-rule queries in parallel per context, default 2), FUNDGUARD_AUDIT_MAX_BATCH (claims per pass, default
+rule queries in parallel per context, default 1: with pruned passes a second cursor was slower
+on 2 cores), FUNDGUARD_AUDIT_MAX_BATCH (claims per pass, default
 128), FUNDGUARD_AUDIT_PRUNE (0 runs every rule of the stage on every pass instead of only those that
 can fire; default 1), FUNDGUARD_ADMDVS (region).
 """
@@ -60,7 +61,7 @@ class AuditService:
         self.log_path = Path(log_path or os.environ.get("FUNDGUARD_AUDIT_LOG") or DEFAULT_LOG)
         self.token = token if token is not None else os.environ.get("FUNDGUARD_AUDIT_TOKEN") or None
         self.pool_size = pool_size or int(os.environ.get("FUNDGUARD_AUDIT_POOL") or 1)
-        self.parallel = int(os.environ.get("FUNDGUARD_AUDIT_PARALLEL") or 2)
+        self.parallel = int(os.environ.get("FUNDGUARD_AUDIT_PARALLEL") or 1)  # 1 measured faster than 2 (2 cores)
         self.max_batch = int(os.environ.get("FUNDGUARD_AUDIT_MAX_BATCH") or 128)
         self.prune = (os.environ.get("FUNDGUARD_AUDIT_PRUNE") or "1").strip() not in ("0", "false", "no")
         self._lock = threading.Lock()

@@ -267,3 +267,42 @@ def run(
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     report["report_path"] = str(path)
     return report
+
+
+def sequential(history: Path, n: int, lines: int, warm_up: int = 5) -> dict[str, Any]:
+    """Idle latency: `n` settlements sent one at a time (each after the previous answer) to a server
+    subprocess, after `warm_up` unmeasured calls; with the rules run per call from its call log."""
+    import sqlite3
+    import tempfile
+
+    messages = sample_messages(history, n + warm_up, lines)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "calls.sqlite"
+        port = free_port()
+        proc = start_server(history, log, port, 1)
+        lat: list[float] = []
+        try:
+            wait_ready(port, proc)
+            url = f"http://127.0.0.1:{port}/api/v1/audit/settlement"
+            with httpx.Client(timeout=300) as client:
+                for i, body in enumerate(messages):
+                    t0 = time.perf_counter()
+                    r = client.post(url, json=body)
+                    if r.status_code != 200 or r.json().get("infcode") != 0:
+                        raise RuntimeError(f"audit call failed: {r.status_code} {r.text[:300]}")
+                    if i >= warm_up:
+                        lat.append((time.perf_counter() - t0) * 1000)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        con = sqlite3.connect(str(log))
+        try:
+            rules = con.execute("SELECT avg(rules_run), min(rules_run), max(rules_run) FROM audit_calls").fetchone()
+        finally:
+            con.close()
+    return {
+        "calls": len(lat),
+        "latency_ms": {q: percentile(lat, int(q[1:])) for q in ("p50", "p95", "p99")},
+        "rules_run": {"mean": round(rules[0], 1) if rules[0] is not None else None, "min": rules[1], "max": rules[2]},
+        "loadavg": [round(x, 1) for x in os.getloadavg()],
+    }
