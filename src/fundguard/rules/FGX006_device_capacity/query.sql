@@ -1,6 +1,6 @@
 -- 检验检查超设备产能: tests of one device type billed on one day beyond equip_cnt × daily_capacity.
--- Speed (20M lines): exact codes and every prefix length that occurs are one keyed hash join that carries the
--- line and point columns (no second pass over the lines, no join on kp_id with a date range).
+-- Speed (20M lines): knowledge is matched on the distinct billed codes (exact code and every prefix length that
+-- occurs as one keyed hash join), the winning point is ranked per (code, day), and the lines join it on equality.
 WITH ik AS (
     -- match keys of a point: its exact code (length -1) and its prefix (its length)
     SELECT kp_id, med_list_codg, code_prefix, limit_value, begndate, enddate, med_list_codg AS mkey, -1 AS mlen
@@ -15,28 +15,44 @@ WITH ik AS (
 match_len AS (
     SELECT DISTINCT mlen AS len FROM ik
 ),
-mapped AS (
+code_point AS (
+    -- (billed code, point) pairs: each distinct code cut to the key lengths and hash-joined
+    SELECT DISTINCT c.med_list_codg, k.kp_id, k.med_list_codg AS point_codg, k.code_prefix, k.limit_value,
+        k.begndate, k.enddate
+    FROM (
+        SELECT d.med_list_codg, l.len,
+            CASE WHEN l.len = -1 THEN d.med_list_codg ELSE substr(d.med_list_codg, 1, l.len) END AS mkey
+        FROM (SELECT DISTINCT med_list_codg FROM fee) d CROSS JOIN match_len l
+    ) c
+    JOIN ik k ON k.mkey = c.mkey AND k.mlen = c.len
+),
+day_point AS (
+    -- the point in force depends only on (code, day): ranked once per combination, not per line
     SELECT
-        c.fixmedins_code,
-        c.fee_date,
-        c.fee_ocur_time,
-        c.cnt,
-        c.amt,
-        k.limit_value AS equip_type,
-        k.kp_id,
+        x.med_list_codg,
+        x.day_key,
+        p.limit_value AS equip_type,
+        p.kp_id,
         row_number() OVER (
-            PARTITION BY c.feedetl_sn ORDER BY length(coalesce(k.med_list_codg, k.code_prefix)) DESC, k.kp_id
+            PARTITION BY x.med_list_codg, x.day_key ORDER BY length(coalesce(p.point_codg, p.code_prefix)) DESC, p.kp_id
         ) AS kp_rank
     FROM (
-        SELECT f.feedetl_sn, f.fixmedins_code, f.fee_date, f.fee_ocur_time, f.cnt, f.amt, l.len,
-            CASE WHEN l.len = -1 THEN f.med_list_codg ELSE substr(f.med_list_codg, 1, l.len) END AS mkey
-        FROM fee f CROSS JOIN match_len l
-    ) c
-    JOIN ik k
-        ON k.mkey = c.mkey
-        AND k.mlen = c.len
-        AND (k.begndate IS NULL OR k.begndate <= c.fee_date)
-        AND (k.enddate IS NULL OR c.fee_date <= k.enddate)
+        SELECT DISTINCT med_list_codg, fee_date, coalesce(fee_date, DATE '0001-01-01') AS day_key
+        FROM fee
+        WHERE med_list_codg IN (SELECT med_list_codg FROM code_point)
+    ) x
+    JOIN code_point p
+        ON p.med_list_codg = x.med_list_codg
+        AND (p.begndate IS NULL OR p.begndate <= x.fee_date)
+        AND (p.enddate IS NULL OR x.fee_date <= p.enddate)
+),
+mapped AS (
+    SELECT f.fixmedins_code, f.fee_date, f.fee_ocur_time, f.cnt, f.amt, w.equip_type, w.kp_id, w.kp_rank
+    FROM fee f
+    JOIN day_point w
+        ON w.med_list_codg = f.med_list_codg
+        AND w.day_key = coalesce(f.fee_date, DATE '0001-01-01')
+        AND w.kp_rank = 1
 ),
 daily AS (
     SELECT
