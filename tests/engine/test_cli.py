@@ -30,3 +30,28 @@ def test_rules_list_json_and_show():
     assert split["legal_basis"] and split["stages"] == ["事后"]
     r = runner.invoke(app, ["rules", "show", "GZ10000204001000"])
     assert r.exit_code == 0 and "分解住院" in r.stdout and "max_interval_days" in r.stdout
+
+
+def test_rules_profile_matches_screen_and_compares_sql(tiny_warehouse, tmp_path):
+    """`rules profile` reports the rows the screen finds, read-only; --sql profiles another version."""
+    r = runner.invoke(app, ["rules", "profile", "GZ10000301004000", "-w", str(tiny_warehouse), "--json"])
+    assert r.exit_code == 0, r.output
+    prof = json.loads(r.stdout)
+    assert prof["rows"] == 1 and prof["query"] == "query.sql" and prof["top_operators"]
+    assert all(op["operator"] for op in prof["top_operators"])
+    empty = tmp_path / "none.sql"
+    empty.write_text(
+        "SELECT feedetl_sn, setl_id, mdtrt_id, psn_no, fixmedins_code, bilg_dr_codg, med_list_codg, "
+        "fee_ocur_time AS occur_time, amt AS violation_amount, '' AS message, '' AS kp_id, '' AS detail "
+        "FROM fee WHERE false",
+        encoding="utf-8",
+    )
+    r = runner.invoke(
+        app, ["rules", "profile", "GZ10000301004000", "-w", str(tiny_warehouse), "--sql", str(empty), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["rows"] == 0
+    con = duckdb.connect(str(tiny_warehouse), read_only=True)
+    tables = {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    con.close()
+    assert "findings" not in tables, "profiling must not write to the warehouse"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fundguard.cli.common import JsonOpt, console, print_json
+from fundguard.cli.common import JsonOpt, WarehouseOpt, console, print_json
+from fundguard.config import load_settings
 
 DEFAULT_DOC = Path("docs/rule-catalogue.md")
 
@@ -82,3 +84,29 @@ def register(app: typer.Typer) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(catalogue_markdown(library), encoding="utf-8")
         console.print(f"已生成 {out}（{len(library.rules)} 类规则）")
+
+    @rules_app.command("profile", help="剖析一条规则在数据仓库上的耗时与执行计划（只读）/ profile one rule (read-only)")
+    def profile_cmd(
+        code: str,
+        warehouse: WarehouseOpt = None,
+        sql: Annotated[
+            Path | None, typer.Option("--sql", help="改用此 SQL 文件（如改写前的 query.sql）/ profile this SQL instead")
+        ] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        from fundguard.engine.profile import profile_rule
+
+        text = sql.read_text(encoding="utf-8") if sql else None
+        res = profile_rule(warehouse or load_settings().warehouse, code, text)
+        if as_json:
+            print_json(res)
+            return
+        console.print(
+            f"{code}（{res['query']}）：{res['seconds']} 秒，{res['rows']:,} 条，金额 {res['amount']:,.2f}，"
+            f"落盘 {res['spilled_bytes'] / 1e6:,.0f} MB，循环/范围连接 {len(res['loop_joins'])} 个"
+        )
+        for op in res["top_operators"]:
+            info = json.dumps(op["info"], ensure_ascii=False)[:160]
+            console.print(
+                f"  {op['seconds']:>8.2f} s  {op['operator']:<22} {op['rows'] or 0:>12,}  {info}", markup=False
+            )
