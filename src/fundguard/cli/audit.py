@@ -163,10 +163,17 @@ def register(app: typer.Typer) -> None:
         ] = None,
         workers: Annotated[int, typer.Option("--workers", help="服务进程数 / server processes")] = 1,
         out: Annotated[Path, typer.Option("--out", help="结果目录 / results folder")] = Path("bench-results"),
+        sequential_n: Annotated[
+            int,
+            typer.Option(
+                "--sequential",
+                help="改为逐笔发送 N 笔（测空闲时延，忽略 --rps/--duration）/ send N claims one at a time (idle latency)",
+            ),
+        ] = 0,
         json_: JsonOpt = False,
     ) -> None:
         from fundguard.realtime.history import build_from_folder
-        from fundguard.realtime.loadtest import run
+        from fundguard.realtime.loadtest import run, sequential
 
         store = history or Path(f"var/bench/audit-history-{persons}.duckdb")
         extra: dict = {}
@@ -181,6 +188,14 @@ def register(app: typer.Typer) -> None:
                 }
             console.print(f"构建历史库 → {store} / building the history store")
             extra["history_build"] = build_from_folder(folder, store)
+        if sequential_n > 0:
+            console.print(f"逐笔发送 {sequential_n} 笔，每笔 {lines} 行 / sequential calls")
+            seq = sequential(store, sequential_n, lines)
+            if json_:
+                print_json(seq)
+            else:
+                console.print(seq)
+            return
         if rps <= 0 or duration <= 0 or duration > 600 or rps > 500:
             raise FundguardError(
                 "--rps 须在 (0, 500]，--duration 须在 (0, 600] 秒", "--rps in (0, 500], --duration in (0, 600]"

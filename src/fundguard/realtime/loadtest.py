@@ -128,19 +128,32 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
     raise RuntimeError("audit server did not become ready")
 
 
-async def fire(url: str, messages: list[dict], rps: float, duration: float, timeout: float = 120) -> list[dict]:
-    """Open loop: request i leaves at start + i/rps; returns one record per request."""
+async def fire(
+    url: str, messages: list[dict], rps: float, duration: float, timeout: float = 120, max_in_flight: int = 1000
+) -> list[dict]:
+    """Open loop: request i leaves at start + i/rps; returns one record per request, always.
+
+    A request that would exceed `max_in_flight` open requests is not queued in the client (that would hide
+    the server's saturation and stall the run) but counted as an error (`client_overload`); whatever is
+    still open at duration + timeout is cancelled and counted as `deadline`."""
     n = int(rps * duration)
-    results: list[dict] = []
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    results: dict[int, dict] = {}
+    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=min(200, max_in_flight))
+    in_flight = 0
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
         start = time.perf_counter()
 
         async def one(i: int) -> None:
+            nonlocal in_flight
             await asyncio.sleep(max(0.0, start + i / rps - time.perf_counter()))
             body = messages[i % len(messages)]
             t0 = time.perf_counter()
             rec: dict[str, Any] = {"i": i, "sent": t0 - start}
+            results[i] = rec
+            if in_flight >= max_in_flight:
+                rec.update(status=None, ok=False, error="client_overload", latency_ms=0.0)
+                return
+            in_flight += 1
             try:
                 # a total deadline per request (httpx timeouts are per read), so a saturated server ends the run
                 r = await asyncio.wait_for(client.post(url, json=body), timeout)
@@ -148,11 +161,21 @@ async def fire(url: str, messages: list[dict], rps: float, duration: float, time
                 rec["ok"] = r.status_code == 200 and r.json().get("infcode") == 0
             except (httpx.HTTPError, TimeoutError) as e:
                 rec["status"], rec["ok"], rec["error"] = None, False, type(e).__name__
+            finally:
+                in_flight -= 1
             rec["latency_ms"] = (time.perf_counter() - t0) * 1000
-            results.append(rec)
 
-        await asyncio.gather(*(one(i) for i in range(n)))
-    return results
+        tasks = [asyncio.create_task(one(i)) for i in range(n)]
+        _, pending = await asyncio.wait(tasks, timeout=duration + timeout + 10)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    for i in range(n):
+        rec = results.setdefault(i, {"i": i, "sent": None})
+        if "ok" not in rec or "latency_ms" not in rec:
+            rec.update(status=None, ok=False, error="deadline", latency_ms=None)
+    return [results[i] for i in range(n)]
 
 
 def percentile(values: list[float], q: float) -> float | None:
