@@ -7,6 +7,7 @@ claim are returned: its lines, its settlement and its visit.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import queue
 import threading
@@ -110,7 +111,33 @@ class Auditor:
             self._pool.put(ctx)
         probe = self._all[0].con
         self.institutions = {r[0] for r in probe.execute("SELECT fixmedins_code FROM fixmedins").fetchall()}
+        self._boundaries = self._in_force_boundaries(probe, chosen)
         self._batcher = Batcher(self, workers=len(self._all), max_batch=max_batch)
+
+    @staticmethod
+    def _in_force_boundaries(con, rules: list[Rule]) -> list[dt.date]:
+        """Every date on which the knowledge or a parameter in force can change: knowledge begndate and the
+        day after enddate, and each parameter's effective dates (national and regional)."""
+        days = {
+            r[0]
+            for r in con.execute(
+                "SELECT begndate FROM kb_point WHERE begndate IS NOT NULL "
+                "UNION SELECT CAST(enddate + INTERVAL 1 DAY AS DATE) FROM kb_point WHERE enddate IS NOT NULL"
+            ).fetchall()
+        }
+        for rule in rules:
+            for param in rule.params.values():
+                days.update(param.values)
+                for series in param.overrides.values():
+                    days.update(series)
+        return sorted(days)
+
+    def in_force_date(self, day: dt.date) -> dt.date:
+        """The first day of the period between two boundaries that holds `day`: the knowledge and parameters
+        in force on it are exactly those of `day`, so claims of different dates in one period share a pass
+        (and the knowledge table is not reloaded for each new date)."""
+        i = bisect.bisect_right(self._boundaries, day)
+        return self._boundaries[i - 1] if i else day
 
     def close(self) -> None:
         self._batcher.stop()
@@ -207,7 +234,7 @@ class Auditor:
             fixmedins_code=msg.fixmedins_code,
             setl_id=setl_id,
             mdtrt_id=m.mdtrt_id,
-            as_of=setl_time.date(),
+            as_of=self.in_force_date(setl_time.date()),
             tables=tables,
             history_until=history_until,
         )

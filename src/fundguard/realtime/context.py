@@ -89,7 +89,7 @@ class ClaimRows:
     fixmedins_code: str
     setl_id: str
     mdtrt_id: str
-    as_of: dt.date
+    as_of: dt.date  # knowledge and parameters as in force on this day (Auditor.in_force_date of the claim date)
     tables: dict[str, list[dict[str, Any]]]
     # Replay: history only from settlements before this time (None: all the store holds).
     history_until: dt.datetime | None = None
