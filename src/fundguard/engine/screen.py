@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -389,14 +390,15 @@ class _SparkContext:
         sql = findings_sql(
             rule, query, bound, run_id, lib, detected, "spark", kb_view=f"({kb})", medins_view=f"({medins})"
         )
-        arrow = self.spark.sql(sql).toArrow()
-        con.register("_spark_findings", arrow)
-        try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM _spark_findings n WHERE {findings_filter(opts, 'n')}"
-            )
-        finally:
-            con.unregister("_spark_findings")
+        # Written as Parquet by the executors, not collected to the driver: a rule with ~750k findings and
+        # their evidence exceeded spark.driver.maxResultSize (1 GB) at 20M lines.
+        out = Path(self.tmp.name) / f"findings-{rule.code}"
+        self.spark.sql(sql).write.mode("overwrite").parquet(str(out))
+        # no rows: Spark may write no data file; an empty relation with the findings columns stands in
+        empty = f"(SELECT {', '.join(FINDING_COLUMNS)} FROM findings LIMIT 0)"
+        source = f"read_parquet('{out}/*.parquet')" if any(out.glob("*.parquet")) else empty
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM {source} n WHERE {findings_filter(opts, 'n')}")
+        shutil.rmtree(out, ignore_errors=True)
 
     def close(self) -> None:
         self.tmp.cleanup()
