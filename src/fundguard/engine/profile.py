@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fundguard.engine.duck import bound_params, create_views
+from fundguard.engine.duck import bound_params
 from fundguard.engine.library import Library, load_library
 from fundguard.engine.params import substitute
-from fundguard.engine.screen import data_period, warehouse_region
-from fundguard.engine.views import Scope
+from fundguard.engine.screen import screening_views
 from fundguard.errors import FundguardError
 from fundguard.warehouse import connect
 
@@ -56,11 +55,9 @@ def profile_rule(
     con = connect(warehouse, read_only=True)
     try:
         con.execute("SET preserve_insertion_order = false")  # as the screen runs it
-        create_views(con, Scope())
-        lo, hi = data_period(con)
-        region = warehouse_region(con, None)
-        create_views(con, Scope(period_start=lo, period_end=hi, admdvs=region))
-        as_of = hi or dt.date.today()
+        scope = screening_views(con, None, None, None)
+        region = scope.admdvs
+        as_of = scope.period_end or dt.date.today()
         sql = substitute(sql_text if sql_text is not None else rule.query, bound_params(rule, as_of, region))
         wrapped = f"SELECT count(*), coalesce(sum(violation_amount), 0) FROM ({sql}) q"
         t = time.perf_counter()

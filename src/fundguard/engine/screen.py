@@ -156,6 +156,17 @@ def findings_filter(opts: ScreenOptions, alias: str = "") -> str:
     return " AND ".join(conds)
 
 
+def screening_views(
+    con: duckdb.DuckDBPyConnection, date_from: dt.date | None, date_to: dt.date | None, admdvs: str | None
+) -> Scope:
+    """Create the rule views for a screen: the period defaults to the data's, the region as warehouse_region."""
+    create_views(con, Scope())
+    lo, hi = data_period(con)
+    scope = Scope(period_start=date_from or lo, period_end=date_to or hi, admdvs=warehouse_region(con, admdvs))
+    create_views(con, scope)
+    return scope
+
+
 def _new_run_id(started: dt.datetime) -> str:
     return started.strftime("R%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
@@ -178,13 +189,9 @@ def screen(
         # DuckDB stream and spill large intermediate results with far less memory.
         con.execute("SET preserve_insertion_order = false")
         state.ensure_tables(con)
-        create_views(con, Scope())
-        lo, hi = data_period(con)
-        period = (opts.date_from or lo, opts.date_to or hi)
+        scope = screening_views(con, opts.date_from, opts.date_to, opts.admdvs)
+        period, region = (scope.period_start, scope.period_end), scope.admdvs
         as_of = opts.as_of or period[1] or started.date()
-        region = warehouse_region(con, opts.admdvs)
-        scope = Scope(period_start=period[0], period_end=period[1], admdvs=region)
-        create_views(con, scope)
         result = ScreenResult(run_id, library.version, opts.engine, period, as_of, region, None)
         if on_start:
             on_start(rules)
