@@ -606,15 +606,27 @@ def load_library(root: Path | None = None) -> Library:
         if rule.code in rules:
             problems.append(Problem(str(folder), "规则编码重复", "duplicate rule code", field="code", value=rule.code))
         rules[rule.code] = rule
+    if root == RULES_DIR:  # shared relations (engine.shared) belong to the packaged library
+        from fundguard.engine.shared import load_shared
+
+        try:
+            load_shared()
+        except FundguardError as e:
+            problems += e.problems
     if problems:
         raise FundguardError("规则库校验失败", "rule library validation failed", problems)
     return Library(rules=rules, root=root)
 
 
 def library_version(root: Path | None = None) -> str:
-    """Package version + hash of every rule file, so a finding names exactly the logic that made it."""
+    """Package version + hash of every rule file (and shared relation), so a finding names exactly the
+    logic that made it."""
     root = Path(root or RULES_DIR)
     h = hashlib.sha256()
+    for f in sorted((root / "_shared").glob("*.sql")):
+        h.update(f"_shared/{f.name}\0".encode())
+        h.update(f.read_bytes())
+        h.update(b"\0")
     for folder in rule_folders(root):
         for f in sorted(folder.iterdir()):
             if f.is_file() and f.suffix in (".yaml", ".sql"):

@@ -23,6 +23,7 @@ from fundguard.engine import state
 from fundguard.engine.duck import bound_params, check_output, create_views, rule_query
 from fundguard.engine.findings import FINDING_COLUMNS, findings_sql
 from fundguard.engine.library import Library, Rule, load_library
+from fundguard.engine.shared import materialize, rule_shared, unmaterialize
 from fundguard.engine.views import Scope
 from fundguard.warehouse import connect, table_exists
 
@@ -70,6 +71,7 @@ class ScreenResult:
     stats: list[RuleStat] = field(default_factory=list)
     seconds: float = 0.0
     disabled: list[str] = field(default_factory=list)  # switched off for the region (approved setting)
+    shared_seconds: dict[str, float] = field(default_factory=dict)  # shared relations filled (engine.shared)
 
     @property
     def n_findings(self) -> int:
@@ -94,6 +96,7 @@ class ScreenResult:
             "n_findings": self.n_findings,
             "total_amount": self.total_amount,
             "seconds": round(self.seconds, 3),
+            "shared_seconds": self.shared_seconds,
             "rules": [s.__dict__ for s in self.stats],
         }
 
@@ -259,14 +262,21 @@ def _run(
         result.affected_visits = state.compute_affected(con)
     detected = started.isoformat(sep=" ")
     spark_ctx = _SparkContext(con, scope, opts) if opts.engine == "spark" else None
+    filled: dict[str, float] = {}  # shared relations materialized in this pass
     try:
         for mode_pass in ("full", "incremental"):
             todo = [p for p in plans if p[3] == mode_pass]
             if not todo:
                 continue
             if mode_pass == "incremental":
+                unmaterialize(con, filled)
                 create_views(con, Scope(scope.period_start, scope.period_end, scope.admdvs, visit_table="_affected"))
             for rule, bound, sig, mode in todo:
+                if spark_ctx is None:
+                    materialize(con, rule_shared(rule), filled)
+                    for name, secs in filled.items():
+                        key = name if mode_pass == "full" else f"{name}(incremental)"
+                        result.shared_seconds.setdefault(key, secs)
                 t = time.perf_counter()
                 if spark_ctx is not None:
                     spark_ctx.findings_into(con, rule, bound, result.run_id, result.library_version, detected, opts)
@@ -306,6 +316,7 @@ def _run(
     finally:
         if spark_ctx is not None:
             spark_ctx.close()
+    unmaterialize(con, filled)
     con.execute("DROP TABLE IF EXISTS _new")
     state.store_visit_fingerprints(con, result.run_id)
 

@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from fundguard.engine.library import Rule
 from fundguard.engine.params import substitute
+from fundguard.engine.shared import shared_relations, shared_used
 from fundguard.engine.views import VIEW_TABLES, Scope, table_columns, view_definitions
 
 
@@ -24,18 +25,26 @@ def _ctes(tree: exp.Expression) -> set[str]:
 
 
 def used_views(sql: str, read: str = "duckdb") -> set[str]:
-    """The rule views a query reads."""
+    """The rule views a query reads, directly or through the shared relations it reads."""
     tree = sqlglot.parse_one(sql, read=read)
     ctes = _ctes(tree)
-    return {t.name for t in tree.find_all(exp.Table) if t.name in VIEW_TABLES and t.name not in ctes and not t.db}
+    direct = {t.name for t in tree.find_all(exp.Table) if t.name in VIEW_TABLES and t.name not in ctes and not t.db}
+    rels = shared_relations()
+    for name in shared_used(sql, read):
+        direct |= used_views(rels[name])
+    return direct
 
 
 def inline_views(tree: exp.Expression, views: dict[str, str]) -> exp.Expression:
-    """Replace references to views by their defining SELECT (DuckDB dialect), keeping the alias."""
-    ctes = _ctes(tree)
+    """Replace references to views by their defining SELECT (DuckDB dialect), keeping the alias; a shared
+    relation's SELECT is inlined first and the views it reads are then inlined inside it."""
     parsed = {name: sqlglot.parse_one(sql, read="duckdb") for name, sql in views.items()}
-    for t in list(tree.find_all(exp.Table)):
-        if t.name in parsed and t.name not in ctes and not t.db:
+    for _ in range(len(shared_relations()) + 1):  # each round inlines one more level of shared relations
+        ctes = _ctes(tree)
+        refs = [t for t in tree.find_all(exp.Table) if t.name in parsed and t.name not in ctes and not t.db]
+        if not refs:
+            break
+        for t in refs:
             alias = t.alias or t.name
             t.replace(exp.Subquery(this=parsed[t.name].copy(), alias=exp.TableAlias(this=exp.to_identifier(alias))))
     return tree
@@ -51,6 +60,7 @@ def rule_spark_sql(rule: Rule, bound: dict[str, Any], views: dict[str, str]) -> 
 
 
 def rule_views(rule: Rule) -> set[str]:
+    """The views a rule reads, directly or through shared relations."""
     if rule.spark_query is not None:
         return used_views(substitute_sample(rule, rule.spark_query), read="spark")
     return used_views(substitute_sample(rule, rule.query))

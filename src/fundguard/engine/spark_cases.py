@@ -15,6 +15,7 @@ import duckdb
 from fundguard.engine.cases import Case, case_as_of, case_scope, load_case_tables
 from fundguard.engine.duck import bound_params
 from fundguard.engine.library import OUTPUT_COLUMNS, Rule
+from fundguard.engine.shared import rule_shared
 from fundguard.engine.spark import rule_spark_sql, rule_views, view_sources
 from fundguard.engine.views import VIEW_TABLES
 
@@ -23,6 +24,7 @@ def run_cases_spark(spark, rule: Rule, cases: list[Case], workdir: Path | None =
     """Rule output rows per case index (1-based), from one Spark job."""
     needed_views = rule_views(rule) | {"kb", "medins"}
     needed_tables = {VIEW_TABLES[v] for v in needed_views}
+    needed_views |= set(rule_shared(rule))
     tag = rule.code
     with tempfile.TemporaryDirectory(prefix="fg-golden-", dir=workdir) as tmp:
         con = duckdb.connect()

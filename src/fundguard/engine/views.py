@@ -104,7 +104,10 @@ def view_definitions(
     source_name: Callable[[str], str] = lambda t: t,
     view_name: Callable[[str], str] = lambda v: v,
 ) -> tuple[list[tuple[str, str]], list[str]]:
-    """(view name, SELECT) for every view, and the source tables that are missing (create them empty)."""
+    """(view name, SELECT) for every view, then every shared relation (engine.shared, over those views),
+    and the source tables that are missing (create them empty)."""
+    from fundguard.engine.shared import shared_relations
+
     views: list[tuple[str, str]] = []
     missing: list[str] = []
     for view, table in VIEW_TABLES.items():
@@ -113,4 +116,5 @@ def view_definitions(
             missing.append(table)
             present = set(table_columns(table))
         views.append((view_name(view), view_sql(view, source_name(table), present, scope)))
+    views += [(view_name(name), sql) for name, sql in shared_relations().items()]
     return views, missing

@@ -1,0 +1,121 @@
+"""Shared relations: SELECTs over the rule views that a family of rules reads, written once.
+
+Each file ``src/fundguard/rules/_shared/<name>.sql`` defines relation ``<name>`` (DuckDB dialect, one
+SELECT over the views of engine.views and earlier shared relations — files are taken in name order —
+no parameters). Every engine sees them under that name: the case runner and the real-time context as
+views, Spark inlined into the rule query, and a DuckDB batch screen as a TEMP TABLE filled once before
+the first rule that reads it (the reason they exist: one scan of 20M fee lines serves the whole family
+instead of one per rule). Semantics are the same either way, so a rule's golden cases prove it on all.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlglot
+from sqlglot import exp
+
+from fundguard.errors import FundguardError, Problem
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from fundguard.engine.library import Rule
+
+SHARED_DIR = Path(__file__).resolve().parent.parent / "rules" / "_shared"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _tables(sql: str, read: str = "duckdb") -> set[str]:
+    """Relation names a query reads, without its own CTE names or qualified (db.table) names."""
+    tree = sqlglot.parse_one(sql, read=read)
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if t.name not in ctes and not t.db}
+
+
+def load_shared(folder: Path | None = None) -> dict[str, str]:
+    """name → SELECT, in dependency (file name) order; one error listing every bad file."""
+    from fundguard.engine.library import check_query
+    from fundguard.engine.params import placeholders
+    from fundguard.engine.views import VIEW_TABLES
+
+    folder = Path(folder or SHARED_DIR)
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.sql")) if folder.exists() else []:
+        name, file = path.stem, str(path)
+        sql = path.read_text(encoding="utf-8")
+        if not NAME_RE.match(name) or name in VIEW_TABLES:
+            problems.append(
+                Problem(file, "共享关系名须为小写 ASCII 且不同于视图名", "bad or clashing name", value=name)
+            )
+            continue
+        bad = check_query(sql, file)
+        if not bad and placeholders(sql):
+            bad = [Problem(file, "共享关系不能使用参数 ${…}", "a shared relation takes no parameters")]
+        if not bad:
+            later = _tables(sql) - set(VIEW_TABLES) - set(out)
+            known_later = sorted(t for t in later if (folder / f"{t}.sql").exists())
+            if known_later:
+                bad = [
+                    Problem(file, f"只能引用文件名排在前面的共享关系：{known_later}", "reads a later shared relation")
+                ]
+        problems += bad
+        if not bad:
+            out[name] = sql.strip().rstrip(";")
+    if problems:
+        raise FundguardError("共享关系校验失败", "invalid shared relations", problems)
+    return out
+
+
+@cache
+def shared_relations() -> dict[str, str]:
+    return load_shared()
+
+
+def shared_used(sql: str, read: str = "duckdb") -> list[str]:
+    """The shared relations a query reads, directly or through other shared relations, in creation order."""
+    rels = shared_relations()
+    want = _tables(sql, read) & set(rels)
+    frontier = list(want)
+    while frontier:
+        deps = _tables(rels[frontier.pop()]) & set(rels)
+        frontier += [d for d in deps if d not in want]
+        want |= deps
+    return [n for n in rels if n in want]
+
+
+def rule_shared(rule: Rule) -> list[str]:
+    """The shared relations a rule reads (its spark.sql override's, if any, count too)."""
+    from fundguard.engine.library import sample_binding
+    from fundguard.engine.params import substitute
+
+    sample = sample_binding(rule.params)
+    names = set(shared_used(substitute(rule.query, sample)))
+    if rule.spark_query is not None:
+        names |= set(shared_used(substitute(rule.spark_query, sample), read="spark"))
+    return [n for n in shared_relations() if n in names]
+
+
+def materialize(con: duckdb.DuckDBPyConnection, names: list[str], done: dict[str, float]) -> None:
+    """Replace the views `names` (creation order) by TEMP TABLEs of their rows, once per screen pass;
+    `done` records the seconds each took (the screen reports them beside the per-rule times)."""
+    rels = shared_relations()
+    for name in names:
+        if name in done:
+            continue
+        t = time.perf_counter()
+        con.execute(f"DROP VIEW IF EXISTS {name}")
+        con.execute(f"CREATE TEMP TABLE {name} AS {rels[name]}")
+        done[name] = round(time.perf_counter() - t, 3)
+
+
+def unmaterialize(con: duckdb.DuckDBPyConnection, done: dict[str, float]) -> None:
+    """Drop the TEMP TABLEs of `materialize` (before the views are created again, e.g. for another scope)."""
+    for name in reversed(list(done)):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    done.clear()
