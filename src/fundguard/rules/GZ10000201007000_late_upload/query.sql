@@ -2,7 +2,23 @@
 -- fee lines dated after the settlement that paid them (recorded after the fact), and, for outpatient and
 -- pharmacy settlements, lines issued more than ${otp_max_lag_hours} hours before settlement (batch upload).
 -- One finding per settlement.
-WITH lines AS (
+WITH late AS (
+    -- Speed (20M lines): the settlements that can have a late or lagging line are found on the shared relation
+    -- setl_fee (positive lines' earliest / latest time per settlement and visit; both minute differences are
+    -- monotone in the fee time, so the extremes decide); only their lines are read below.
+    SELECT a.setl_id, a.mdtrt_id, date_diff('minute', s.setl_time, a.last_pos_time) > ${grace_minutes} AS any_after
+    FROM setl_fee a JOIN setl s ON s.setl_id = a.setl_id
+    WHERE coalesce(s.refd_setl_flag, '0') <> '1'
+        AND (date_diff('minute', s.setl_time, a.last_pos_time) > ${grace_minutes}
+            OR date_diff('minute', a.first_pos_time, s.setl_time) > ${otp_max_lag_hours} * 60)
+),
+candidate AS (
+    SELECT DISTINCT l.setl_id
+    FROM late l
+    LEFT JOIN mdtrt m ON m.mdtrt_id = l.mdtrt_id
+    WHERE l.any_after OR NOT coalesce(m.is_inpatient, FALSE)
+),
+lines AS (
     SELECT
         s.setl_id,
         s.mdtrt_id,
@@ -19,8 +35,9 @@ WITH lines AS (
                 THEN 1
             ELSE 0
         END AS lagging
-    FROM fee f
-    JOIN setl s ON s.setl_id = f.setl_id
+    FROM candidate c
+    JOIN fee f ON f.setl_id = c.setl_id
+    JOIN setl s ON s.setl_id = c.setl_id
     LEFT JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
     WHERE f.cnt > 0 AND coalesce(s.refd_setl_flag, '0') <> '1' AND f.fee_ocur_time IS NOT NULL
 ),
