@@ -7,9 +7,52 @@ WITH main_diag AS (
     WHERE maindiag_flag = '1'
     GROUP BY mdtrt_id
 ),
+-- Speed (20M lines): the settlements that can have a defect are found first, each check on the narrowest rows
+-- that decide it (amount identities on setl alone; stay and diagnosis defects on the visits, then their
+-- settlements; person/institution against the visit on key columns only); the wide checks below run only for them.
+-- The line sum comes from the shared relation setl_fee (lines aggregated per settlement and visit): a settlement
+-- whose lines all carry its own visit has one such row, so its line sum is that row's; one with lines of another
+-- (or no) visit is always a candidate.
+bad_visit AS (
+    SELECT mdtrt_id FROM main_diag WHERE n_main > 1
+    UNION ALL
+    SELECT mdtrt_id FROM mdtrt WHERE (is_inpatient AND endtime IS NULL) OR endtime < begntime
+    UNION ALL
+    SELECT m.mdtrt_id
+    FROM mdtrt m
+    LEFT JOIN main_diag d ON d.mdtrt_id = m.mdtrt_id
+    WHERE m.is_inpatient AND coalesce(m.dscg_maindiag_code, '') = '' AND d.mdtrt_id IS NULL
+),
+candidate AS (
+    SELECT setl_id
+    FROM setl s
+    WHERE coalesce(s.refd_setl_flag, '0') <> '1'
+        AND (abs(s.medfee_sumamt - (s.fund_pay_sumamt + coalesce(s.psn_part_amt, s.acct_pay + s.psn_cash_pay)
+                + coalesce(s.hosp_part_amt, 0))) > ${tolerance}
+            OR s.psn_part_amt - (s.acct_pay + s.psn_cash_pay) < -${tolerance}
+            OR (coalesce(s.cvlserv_pay, s.hifes_pay, s.hifmi_pay, s.hifob_pay, s.maf_pay, s.oth_pay) IS NOT NULL
+                AND abs(s.fund_pay_sumamt - (s.hifp_pay + coalesce(s.cvlserv_pay, 0) + coalesce(s.hifes_pay, 0)
+                + coalesce(s.hifmi_pay, 0) + coalesce(s.hifob_pay, 0) + coalesce(s.maf_pay, 0) + coalesce(s.oth_pay, 0)))
+                > ${tolerance})
+            OR s.hifp_pay - s.fund_pay_sumamt > ${tolerance}
+            OR s.inscp_scp_amt - s.medfee_sumamt > ${tolerance}
+            OR s.mdtrt_id IN (SELECT mdtrt_id FROM bad_visit))
+    UNION
+    SELECT s.setl_id
+    FROM setl s
+    LEFT JOIN mdtrt m ON m.mdtrt_id = s.mdtrt_id
+    WHERE coalesce(s.refd_setl_flag, '0') <> '1'
+        AND (m.mdtrt_id IS NULL OR m.psn_no <> s.psn_no OR m.fixmedins_code <> s.fixmedins_code)
+    UNION
+    SELECT a.setl_id
+    FROM setl_fee a JOIN setl s ON s.setl_id = a.setl_id
+    WHERE coalesce(s.refd_setl_flag, '0') <> '1'
+        AND (a.mdtrt_id IS DISTINCT FROM s.mdtrt_id OR abs(s.medfee_sumamt - a.fee_sumamt) > ${tolerance})
+),
 line_sum AS (
-    SELECT setl_id, sum(det_item_fee_sumamt) AS lines_total, count(*) AS n_lines
-    FROM fee
+    SELECT setl_id, sum(fee_sumamt) AS lines_total, sum(n_lines) AS n_lines
+    FROM setl_fee
+    WHERE setl_id IN (SELECT setl_id FROM candidate)
     GROUP BY setl_id
 ),
 checked AS (
@@ -51,7 +94,7 @@ checked AS (
     LEFT JOIN mdtrt m ON m.mdtrt_id = s.mdtrt_id
     LEFT JOIN main_diag d ON d.mdtrt_id = s.mdtrt_id
     LEFT JOIN line_sum l ON l.setl_id = s.setl_id
-    WHERE coalesce(s.refd_setl_flag, '0') <> '1'
+    WHERE coalesce(s.refd_setl_flag, '0') <> '1' AND s.setl_id IN (SELECT setl_id FROM candidate)
 ),
 described AS (
     SELECT
