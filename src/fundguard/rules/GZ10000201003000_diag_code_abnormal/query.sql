@@ -20,6 +20,14 @@ diag_rows AS (
     FROM mdtrt
     WHERE dscg_maindiag_code IS NOT NULL AND dscg_maindiag_code <> ''
 ),
+-- finished visits without any fee line: looked up in the shared relation setl_fee (fee lines aggregated per
+-- settlement and visit; every line of a visit is in one of its rows) instead of the 20M lines
+no_fee AS (
+    SELECT m.mdtrt_id, m.dscg_maindiag_code
+    FROM mdtrt m
+    LEFT JOIN setl_fee a ON a.mdtrt_id = m.mdtrt_id
+    WHERE m.enddate IS NOT NULL AND a.mdtrt_id IS NULL
+),
 candidate AS (
     SELECT d.mdtrt_id
     FROM diag_rows d
@@ -28,12 +36,14 @@ candidate AS (
     WHERE (l.n > 0 AND c.code IS NULL)
         OR (c.code IS NOT NULL AND d.diag_name IS NOT NULL AND d.diag_name <> '' AND d.diag_name <> c.item_name)
     UNION
-    SELECT m.mdtrt_id
-    FROM mdtrt m
-    WHERE m.enddate IS NOT NULL
-        AND (m.mdtrt_id IN (SELECT mdtrt_id FROM diag WHERE diag_code IS NOT NULL AND diag_code <> '')
-            OR (m.dscg_maindiag_code IS NOT NULL AND m.dscg_maindiag_code <> ''))
-        AND NOT EXISTS (SELECT 1 FROM fee f WHERE f.mdtrt_id = m.mdtrt_id)
+    SELECT n.mdtrt_id
+    FROM no_fee n
+    WHERE n.dscg_maindiag_code IS NOT NULL AND n.dscg_maindiag_code <> ''
+    UNION
+    SELECT n.mdtrt_id
+    FROM no_fee n
+    JOIN diag d ON d.mdtrt_id = n.mdtrt_id
+    WHERE d.diag_code IS NOT NULL AND d.diag_code <> ''
 ),
 visit_diag AS (
     SELECT mdtrt_id, diag_code, diag_name FROM diag
@@ -44,7 +54,7 @@ visit_diag AS (
     WHERE dscg_maindiag_code IS NOT NULL AND dscg_maindiag_code <> '' AND mdtrt_id IN (SELECT mdtrt_id FROM candidate)
 ),
 fee_cnt AS (
-    SELECT mdtrt_id, count(*) AS n_lines FROM fee WHERE mdtrt_id IN (SELECT mdtrt_id FROM candidate) GROUP BY mdtrt_id
+    SELECT mdtrt_id, sum(n_lines) AS n_lines FROM setl_fee WHERE mdtrt_id IN (SELECT mdtrt_id FROM candidate) GROUP BY mdtrt_id
 ),
 per_diag AS (
     SELECT
