@@ -6,31 +6,20 @@ WITH ik AS (
     FROM kb
     WHERE kp_type = 'drug_contraindication' AND coalesce(related_codg, '') <> ''
 ),
-prefix_len AS (
-    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE coalesce(code_prefix, '') <> ''
-),
-billed AS (
-    -- distinct (code, name) pairs of positive lines: thousands, where the fee lines are millions
-    SELECT DISTINCT med_list_codg, hilist_name FROM fee WHERE cnt > 0 AND med_list_codg IS NOT NULL
-),
 code_kp AS (
-    -- codes matching a point by code, or by the code cut to each prefix length (a plain column to hash on)
-    SELECT DISTINCT b.med_list_codg, k.kp_id
-    FROM billed b
-    JOIN ik k ON k.med_list_codg = b.med_list_codg
-    WHERE coalesce(k.med_list_codg, '') <> ''
-    UNION
-    SELECT c.med_list_codg, k.kp_id
-    FROM (SELECT DISTINCT b.med_list_codg, p.len, substr(b.med_list_codg, 1, p.len) AS pfx FROM billed b CROSS JOIN prefix_len p) c
-    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
+    -- billed codes (of positive lines) naming a point by code or by code prefix: the shared relation
+    -- kb_code_kp (rules/_shared), filled once per screen for the whole knowledge family
+    SELECT DISTINCT med_list_codg, kp_id
+    FROM kb_code_kp
+    WHERE kp_type = 'drug_contraindication' AND pos = 1
+      AND kp_id IN (SELECT kp_id FROM ik)
 ),
 name_kp AS (
-    -- name-only points: the LIKE runs over the distinct billed names
-    SELECT DISTINCT b.med_list_codg, b.hilist_name, k.kp_id
-    FROM billed b
-    JOIN ik k
-        ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-        AND b.hilist_name LIKE '%' || k.item_name || '%'
+    -- billed (code, name) pairs of positive lines whose name contains a name-only point (kb_name_kp)
+    SELECT DISTINCT med_list_codg, hilist_name, kp_id
+    FROM kb_name_kp
+    WHERE kp_type = 'drug_contraindication' AND pos = 1 AND med_list_codg IS NOT NULL
+      AND kp_id IN (SELECT kp_id FROM ik)
 ),
 lines_k AS (
     -- positive lines of a matched code
