@@ -19,26 +19,20 @@ ind_m AS (
         OR (substr(i.admdvs, 5, 2) = '00' AND substr(i.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(i.admdvs, 1, 4))
         OR (substr(i.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(i.admdvs, 1, 2))
 ),
-prefix_len AS (
-    SELECT DISTINCT length(code_prefix) AS len FROM ind WHERE med_list_codg IS NULL
-),
-codes AS (
-    -- distinct codes of original lines: thousands, where the lines are millions
-    SELECT DISTINCT med_list_codg FROM fee WHERE init_feedetl_sn IS NULL AND med_list_codg IS NOT NULL
-),
 code_kp AS (
-    -- points naming the code: hash join on the code
-    SELECT c.med_list_codg, i.kp_id
-    FROM codes c
-    JOIN ind i ON i.med_list_codg = c.med_list_codg
+    -- codes of original lines naming a point by code, or by code prefix when the point names no code: the
+    -- shared relation kb_code_kp (rules/_shared), filled once per screen for the whole knowledge family
+    SELECT m.med_list_codg, i.kp_id
+    FROM kb_code_kp m
+    JOIN ind i ON i.kp_id = m.kp_id
+    WHERE m.kp_type = 'item_indication' AND m.orig = 1 AND (m.match_by = 'code' OR i.med_list_codg IS NULL)
     UNION ALL
-    -- points naming a class prefix: hash join on the code cut to each prefix length that occurs
+    -- a point with an empty code ('' meets only the code '') or, without a code, an empty prefix (meets every
+    -- code), as the equality / prefix test did before; kb_code_kp leaves empty keys out, importers store NULL
     SELECT c.med_list_codg, i.kp_id
-    FROM (
-        SELECT x.med_list_codg, p.len AS pfx_len, substr(x.med_list_codg, 1, p.len) AS pfx FROM codes x CROSS JOIN prefix_len p
-    ) c
-    JOIN ind i ON i.code_prefix = c.pfx AND length(i.code_prefix) = c.pfx_len
-    WHERE i.med_list_codg IS NULL
+    FROM (SELECT kp_id, med_list_codg FROM ind WHERE med_list_codg = '' OR (med_list_codg IS NULL AND code_prefix = '')) i
+    JOIN (SELECT DISTINCT med_list_codg FROM kb_billed WHERE orig = 1 AND med_list_codg IS NOT NULL) c
+        ON i.med_list_codg IS NULL OR c.med_list_codg = ''
 ),
 line_k AS (
     -- original lines of a matched code
