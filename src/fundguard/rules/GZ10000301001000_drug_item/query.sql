@@ -1,8 +1,8 @@
 -- 药品与医疗服务项目不符: a drug that must accompany a specific service item (drug_item.related_codg, a
 -- service-code prefix) billed on a visit without any such item.
--- Speed (20M lines): the knowledge match is three hash joins (exact code, code cut to each prefix length, and the
--- name test on the distinct billed names only); the required items are found by cutting the lines to the required
--- prefix lengths and hash-joining (no loop over lines x points or lines x lines).
+-- Speed (20M lines): the knowledge match comes from the shared relations kb_code_kp / kb_name_kp (code, code
+-- prefix, and the name test on the distinct billed names, once per screen); the required items' codes are found by
+-- cutting the distinct billed codes (kb_billed) to the required prefix lengths, and only their lines are read.
 WITH refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt
     FROM fee
@@ -14,31 +14,27 @@ ik AS (
     FROM kb
     WHERE kp_type = 'drug_item' AND coalesce(related_codg, '') <> ''
 ),
-prefix_len AS (
-    SELECT DISTINCT length(code_prefix) AS len FROM ik WHERE coalesce(code_prefix, '') <> ''
+code_kp AS (
+    -- billed codes (of positive lines) naming a point by code or by code prefix: the shared relation
+    -- kb_code_kp (rules/_shared), filled once per screen for the whole knowledge family
+    SELECT DISTINCT med_list_codg, kp_id
+    FROM kb_code_kp
+    WHERE kp_type = 'drug_item' AND pos = 1
+      AND kp_id IN (SELECT kp_id FROM ik)
 ),
 name_hit AS (
-    -- points published by name only: the LIKE runs over the distinct billed names
-    SELECT n.hilist_name, k.kp_id
-    FROM (SELECT DISTINCT hilist_name FROM fee WHERE cnt > 0 AND hilist_name IS NOT NULL) n
-    JOIN ik k ON coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-        AND n.hilist_name LIKE '%' || k.item_name || '%'
+    -- names of positive lines containing the item_name of a name-only point (kb_name_kp, per billed pair)
+    SELECT DISTINCT hilist_name, kp_id
+    FROM kb_name_kp
+    WHERE kp_type = 'drug_item' AND pos = 1
+      AND kp_id IN (SELECT kp_id FROM ik)
 ),
 kmatch AS (
     -- (line, point) pairs, once each, with the columns used later
-    SELECT f.feedetl_sn, f.mdtrt_id, f.med_list_codg, f.hilist_name, f.fee_date, f.amt, k.kp_id
+    SELECT f.feedetl_sn, f.mdtrt_id, f.med_list_codg, f.hilist_name, f.fee_date, f.amt, m.kp_id
     FROM fee f
-    JOIN ik k ON k.med_list_codg = f.med_list_codg AND k.med_list_codg <> ''
+    JOIN code_kp m ON m.med_list_codg = f.med_list_codg
     WHERE f.cnt > 0
-    UNION
-    SELECT c.feedetl_sn, c.mdtrt_id, c.med_list_codg, c.hilist_name, c.fee_date, c.amt, k.kp_id
-    FROM (
-        SELECT f.feedetl_sn, f.mdtrt_id, f.med_list_codg, f.hilist_name, f.fee_date, f.amt, p.len,
-            substr(f.med_list_codg, 1, p.len) AS pfx
-        FROM fee f CROSS JOIN prefix_len p
-        WHERE f.cnt > 0
-    ) c
-    JOIN ik k ON k.code_prefix = c.pfx AND length(k.code_prefix) = c.len
     UNION
     SELECT f.feedetl_sn, f.mdtrt_id, f.med_list_codg, f.hilist_name, f.fee_date, f.amt, nh.kp_id
     FROM fee f
@@ -67,17 +63,23 @@ related AS (
 related_len AS (
     SELECT DISTINCT len FROM related
 ),
-visit_item AS (
-    -- visits with a billed (not fully refunded) line of a required item: codes cut to each required prefix length
-    SELECT DISTINCT c.mdtrt_id, c.pfx AS related_codg
+req_code AS (
+    -- billed codes (kb_billed, of positive lines) of a required item: cut to each required prefix length
+    SELECT DISTINCT c.med_list_codg, rl.related_codg
     FROM (
-        SELECT i.feedetl_sn, i.mdtrt_id, i.amt, p.len, substr(i.med_list_codg, 1, p.len) AS pfx
-        FROM fee i CROSS JOIN related_len p
-        WHERE i.cnt > 0
+        SELECT b.med_list_codg, p.len, substr(b.med_list_codg, 1, p.len) AS pfx
+        FROM kb_billed b CROSS JOIN related_len p
+        WHERE b.pos = 1 AND b.med_list_codg IS NOT NULL
     ) c
     JOIN related rl ON rl.related_codg = c.pfx AND rl.len = c.len
-    LEFT JOIN refunds r ON r.init_feedetl_sn = c.feedetl_sn
-    WHERE c.amt + coalesce(r.refund_amt, 0) > 0
+),
+visit_item AS (
+    -- visits with a billed (not fully refunded) line of a required item: only those items' lines are read
+    SELECT DISTINCT i.mdtrt_id, q.related_codg
+    FROM fee i
+    JOIN req_code q ON q.med_list_codg = i.med_list_codg
+    LEFT JOIN refunds r ON r.init_feedetl_sn = i.feedetl_sn
+    WHERE i.cnt > 0 AND i.amt + coalesce(r.refund_amt, 0) > 0
 ),
 satisfied AS (
     -- a drug is fine when any required item of any of its knowledge points is on the visit
