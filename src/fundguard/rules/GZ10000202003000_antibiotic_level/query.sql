@@ -2,7 +2,32 @@
 -- grading rules of 《抗菌药物临床应用管理办法》: 特殊 grade used on an outpatient visit (第二十八条), or
 -- prescribed by a doctor whose title is below the grade (第二十四条: 特殊 → 高级, 限制 → 中级及以上).
 -- Titles are read from practitioner.pro_tech_duty; an unknown title is not judged.
-WITH graded AS (
+-- Knowledge first (docs/performance.md, round 3): the grades are matched on the distinct billed codes (shared
+-- relation kb_code_kp, filled once per screen), so only the lines of graded codes are read.
+WITH ik AS (
+    SELECT kp_id, med_list_codg, code_prefix, limit_value,
+        -- a prefix with a LIKE wildcard or escape character keeps the LIKE below (kb_code_kp compares text)
+        coalesce(strpos(code_prefix, '%') > 0 OR strpos(code_prefix, '_') > 0 OR strpos(code_prefix, chr(92)) > 0, FALSE)
+            AS wild
+    FROM kb
+    WHERE kp_type = 'antibiotic_level'
+),
+code_kp AS (
+    -- (billed code, point): equal code or `code LIKE code_prefix || '%'`, as the former join on every line
+    SELECT c.med_list_codg, c.kp_id
+    FROM kb_code_kp c
+    JOIN ik k ON k.kp_id = c.kp_id
+    WHERE c.kp_type = 'antibiotic_level' AND c.pos = 1 AND (c.match_by = 'code' OR NOT k.wild)
+    UNION
+    SELECT b.med_list_codg, k.kp_id
+    FROM kb_billed b
+    JOIN ik k ON k.wild AND b.med_list_codg LIKE k.code_prefix || '%'
+    WHERE b.pos = 1
+    UNION
+    -- an empty point code equals an empty line code (kb_code_kp leaves empty codes out)
+    SELECT '' AS med_list_codg, kp_id FROM ik WHERE med_list_codg = ''
+),
+graded AS (
     SELECT
         f.feedetl_sn,
         f.setl_id,
@@ -20,12 +45,8 @@ WITH graded AS (
             PARTITION BY f.feedetl_sn ORDER BY length(coalesce(k.med_list_codg, k.code_prefix)) DESC, k.kp_id
         ) AS rn
     FROM fee f
-    JOIN kb k
-        ON k.kp_type = 'antibiotic_level'
-        AND (
-            f.med_list_codg = k.med_list_codg
-            OR (k.code_prefix IS NOT NULL AND k.code_prefix <> '' AND f.med_list_codg LIKE k.code_prefix || '%')
-        )
+    JOIN code_kp c ON c.med_list_codg = f.med_list_codg
+    JOIN ik k ON k.kp_id = c.kp_id
     WHERE f.cnt > 0
 ),
 judged AS (
