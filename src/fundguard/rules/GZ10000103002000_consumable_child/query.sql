@@ -1,22 +1,57 @@
 -- 耗材限儿童使用: a 儿童-only consumable billed to a person past the 儿童 age on the fee date.
-WITH refund AS (
+-- Knowledge first (docs/performance.md, round 3): the points are matched on the distinct billed codes and names
+-- (shared relations kb_code_kp / kb_name_kp, filled once per screen); only lines of matched codes or names
+-- are read and netted of their refunds.
+WITH ik AS (
+    SELECT kp_id, med_list_codg, item_name, limit_value, limit_num, begndate, enddate, admdvs
+    FROM kb
+    WHERE kp_type = 'consumable_age' AND limit_value = '儿童'
+),
+code_kp AS (
+    -- by a point's code, or by its code prefix when it has no code
+    SELECT DISTINCT c.med_list_codg, c.kp_id
+    FROM kb_code_kp c
+    JOIN ik k ON k.kp_id = c.kp_id
+    WHERE c.kp_type = 'consumable_age' AND c.orig = 1 AND (c.match_by = 'code' OR coalesce(k.med_list_codg, '') = '')
+),
+name_kp AS (
+    -- consumables are often known by product name only (e.g. 人工晶体): the catalogue name contains it
+    SELECT DISTINCT hilist_name, kp_id
+    FROM kb_name_kp
+    WHERE kp_type = 'consumable_age' AND orig = 1 AND kp_id IN (SELECT kp_id FROM ik)
+),
+lines_k AS (
+    -- (original line, point): the code and name branches never meet the same point, so UNION ALL keeps one row
+    -- each, as the former OR join. The consumable test comes later (see `hit`): a filter that rejects every
+    -- line before these joins would keep DuckDB from ending the fee scan early when nothing matched.
+    SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+        f.hilist_name, f.list_type, f.med_chrgitm_type, f.fee_ocur_time, f.fee_date, f.cnt, f.amt, c.kp_id
+    FROM fee f
+    JOIN code_kp c ON c.med_list_codg = f.med_list_codg
+    WHERE f.init_feedetl_sn IS NULL
+    UNION ALL
+    SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+        f.hilist_name, f.list_type, f.med_chrgitm_type, f.fee_ocur_time, f.fee_date, f.cnt, f.amt, n.kp_id
+    FROM fee f
+    JOIN name_kp n ON n.hilist_name = f.hilist_name
+    WHERE f.init_feedetl_sn IS NULL
+),
+refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL
+    WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn IN (SELECT feedetl_sn FROM lines_k)
     GROUP BY init_feedetl_sn
 ),
 line AS (
-    -- original lines net of their refunds; fully refunded lines drop out
+    -- those lines net of their refunds; fully refunded lines drop out
     SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
+    FROM lines_k f
     LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+    WHERE f.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 hit AS (
     SELECT
         l.*,
-        k.kp_id,
         k.item_name,
         k.limit_value,
         k.limit_num,
@@ -26,17 +61,8 @@ hit AS (
     FROM line l
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
     JOIN psn p ON p.psn_no = l.psn_no
-    JOIN kb k
-        ON (
-            (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = l.med_list_codg)
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') <> ''
-                AND substr(l.med_list_codg, 1, length(k.code_prefix)) = k.code_prefix)
-            -- consumables are often known by product name only (e.g. 人工晶体): match the catalogue name
-            OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-                AND l.hilist_name LIKE '%' || k.item_name || '%')
-        )
-        AND k.kp_type = 'consumable_age'
-        AND k.limit_value = '儿童'
+    JOIN ik k
+        ON k.kp_id = l.kp_id
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
         AND (coalesce(k.admdvs, '') = '' OR k.admdvs = m.admdvs

@@ -1,7 +1,8 @@
 -- 医用耗材与科室不符: a consumable limited to departments (limit_value = allowed dept codes, '|' separated,
 -- matched as code prefixes) billed by a department outside the list.
--- Candidates first (docs/performance.md, round 2): the knowledge match (an OR of code, prefix and name)
--- runs over the distinct (code, name) pairs of consumable lines; only matched lines are netted of refunds.
+-- Knowledge first (docs/performance.md, rounds 2–3): the knowledge match (an OR of code, prefix and name) is
+-- taken from the shared relations kb_code_kp / kb_name_kp (distinct billed codes and names, filled once per
+-- screen); only lines of matched (code, name) pairs are read and netted of refunds.
 -- NULL and '' codes/names match alike, hence the coalesce keys.
 WITH ck AS (
     SELECT kp_id, med_list_codg, code_prefix, item_name, limit_value, begndate, enddate
@@ -9,23 +10,29 @@ WITH ck AS (
     WHERE kp_type = 'consumable_dept' AND coalesce(limit_value, '') <> ''
 ),
 pair_kp AS (
-    SELECT n.code, n.name, k.*
+    -- billed (code, name) pairs naming a point by code or code prefix, or by a name-only point the name
+    -- contains, with the point's columns (one hash join with the lines below)
+    SELECT m.code, m.name, k.*
     FROM (
-        SELECT DISTINCT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name
-        FROM fee
-        WHERE cnt > 0 AND (list_type = '301' OR med_chrgitm_type = '08')
-    ) n
-    JOIN ck k
-        ON (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = n.code)
-        OR (coalesce(k.code_prefix, '') <> '' AND substr(n.code, 1, length(k.code_prefix)) = k.code_prefix)
-        OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-            AND n.name LIKE '%' || k.item_name || '%')
+        SELECT coalesce(b.med_list_codg, '') AS code, coalesce(b.hilist_name, '') AS name, c.kp_id
+        FROM kb_code_kp c
+        JOIN kb_billed b ON b.med_list_codg = c.med_list_codg
+        WHERE c.kp_type = 'consumable_dept' AND b.pos = 1
+        UNION
+        SELECT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name, kp_id
+        FROM kb_name_kp
+        WHERE kp_type = 'consumable_dept' AND pos = 1
+    ) m
+    JOIN ck k ON k.kp_id = m.kp_id
 ),
 matched AS (
-    SELECT f.*, k.kp_id, k.limit_value, coalesce(k.item_name, f.hilist_name, f.med_list_codg) AS cons_name
+    -- lines of matched pairs; the consumable test is applied in `limited`: as a filter before this join it would
+    -- reject whole chunks, and DuckDB stops the fee scan early (no pair matched) only once the join sees a chunk
+    SELECT f.*, k.kp_id, k.limit_value, coalesce(k.item_name, f.hilist_name, f.med_list_codg) AS cons_name,
+        coalesce(f.list_type = '301' OR f.med_chrgitm_type = '08', FALSE) AS is_cons
     FROM fee f
     JOIN pair_kp k ON k.code = coalesce(f.med_list_codg, '') AND k.name = coalesce(f.hilist_name, '')
-    WHERE f.cnt > 0 AND (f.list_type = '301' OR f.med_chrgitm_type = '08')
+    WHERE f.cnt > 0
         AND (k.begndate IS NULL OR k.begndate <= f.fee_date)
         AND (k.enddate IS NULL OR f.fee_date <= k.enddate)
 ),
@@ -40,7 +47,7 @@ limited AS (
     SELECT m.*, m.amt + coalesce(r.refund_amt, 0) AS net_amt
     FROM matched m
     LEFT JOIN refunds r ON r.init_feedetl_sn = m.feedetl_sn
-    WHERE m.amt + coalesce(r.refund_amt, 0) > 0
+    WHERE m.is_cons AND m.amt + coalesce(r.refund_amt, 0) > 0
 ),
 pos AS (
     SELECT 1 AS i UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5
