@@ -1,24 +1,43 @@
 -- 中药饮片单方使用不予支付: a herb payable only in compound prescriptions, used alone — the line is marked
 -- 单方 (tcmdrug_used_way 2), or every herb of its prescription is on the same list. A prescription is the 医嘱号
 -- (drord_no) of the visit, or the visit's herbs of one day when no 医嘱号 is given.
--- Speed (20M lines): only herb lines and lines whose code or name is on the list are netted and examined (the
--- netted lines are used three times; over all lines that CTE was materialized and spilled).
+-- Speed (20M lines): knowledge first (docs/performance.md, round 3) — only visits with an original line whose
+-- code or name is on the list can have a finding, so only their herb and listed lines are netted and examined
+-- (a prescription never spans visits).
 WITH listed AS (
     SELECT med_list_codg, item_name FROM kb WHERE kp_type = 'tcm_not_paid_single'
+),
+listed_visit AS (
+    -- visits with an original line of a listed code, or (points without a code) of a listed catalogue name
+    SELECT f.mdtrt_id
+    FROM fee f
+    JOIN listed k ON k.med_list_codg = f.med_list_codg
+    WHERE f.init_feedetl_sn IS NULL
+    UNION
+    SELECT f.mdtrt_id
+    FROM fee f
+    JOIN listed k ON k.med_list_codg IS NULL AND k.item_name = f.hilist_name
+    WHERE f.init_feedetl_sn IS NULL
+),
+cand AS (
+    -- the original lines of those visits (the herb / listed test is in `line`: as a filter here it could reject
+    -- every line before the join, and DuckDB would read all fee lines even when no visit qualified)
+    SELECT f.*
+    FROM fee f
+    WHERE f.init_feedetl_sn IS NULL AND f.mdtrt_id IN (SELECT mdtrt_id FROM listed_visit)
 ),
 refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL
+    WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn IN (SELECT feedetl_sn FROM cand)
     GROUP BY init_feedetl_sn
 ),
 line AS (
-    -- original lines net of their refunds; fully refunded lines drop out
+    -- herb and listed lines net of their refunds; fully refunded lines drop out
     SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
+    FROM cand f
     LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+    WHERE f.cnt + coalesce(r.refund_cnt, 0) > 0
       AND (f.list_type = '102' OR f.med_chrgitm_type = '10'
         OR f.med_list_codg IN (SELECT med_list_codg FROM listed)
         OR f.hilist_name IN (SELECT item_name FROM listed WHERE med_list_codg IS NULL))
