@@ -1,27 +1,40 @@
 -- 药品儿童专用: a child-only drug (drug_age = 儿童) billed to a person aged ≥ child_max_age on the fee date.
-WITH refunds AS (
+-- Knowledge first (docs/performance.md, round 3): only lines of a listed code are read, aged and netted of refunds.
+WITH ik AS (
+    SELECT kp_id, med_list_codg, item_name, limit_value, begndate, enddate
+    FROM kb
+    WHERE kp_type = 'drug_age' AND limit_value = '儿童'
+),
+lines_k AS (
+    -- positive lines of a listed code
+    SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+        f.hilist_name, f.fee_ocur_time, f.fee_date, f.amt
+    FROM fee f
+    WHERE f.cnt > 0 AND f.med_list_codg IN (SELECT med_list_codg FROM ik)
+),
+refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0
+    WHERE init_feedetl_sn IS NOT NULL AND cnt < 0 AND init_feedetl_sn IN (SELECT feedetl_sn FROM lines_k)
     GROUP BY init_feedetl_sn
 ),
 lines AS (
     SELECT
-        f.*,
-        f.amt + coalesce(r.refund_amt, 0) AS net_amt,
-        year(f.fee_date) - year(p.brdy)
-            - CASE WHEN month(f.fee_date) * 100 + day(f.fee_date) < month(p.brdy) * 100 + day(p.brdy)
+        l.*,
+        l.amt + coalesce(r.refund_amt, 0) AS net_amt,
+        year(l.fee_date) - year(p.brdy)
+            - CASE WHEN month(l.fee_date) * 100 + day(l.fee_date) < month(p.brdy) * 100 + day(p.brdy)
                    THEN 1 ELSE 0 END AS age
-    FROM fee f
-    JOIN psn p ON p.psn_no = f.psn_no
-    LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.cnt > 0 AND p.brdy IS NOT NULL
+    FROM lines_k l
+    JOIN psn p ON p.psn_no = l.psn_no
+    LEFT JOIN refunds r ON r.init_feedetl_sn = l.feedetl_sn
+    WHERE p.brdy IS NOT NULL
 ),
 hit AS (
     SELECT l.*, k.kp_id, k.item_name AS kp_item_name, k.limit_value,
         row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
     FROM lines l
-    JOIN kb k ON k.kp_type = 'drug_age' AND k.med_list_codg = l.med_list_codg AND k.limit_value = '儿童'
+    JOIN ik k ON k.med_list_codg = l.med_list_codg
         AND (k.begndate IS NULL OR k.begndate <= l.fee_date)
         AND (k.enddate IS NULL OR l.fee_date <= k.enddate)
     WHERE l.age >= ${child_max_age}
