@@ -16,18 +16,26 @@ points AS (
 match_len AS (
   SELECT DISTINCT mlen AS len FROM points
 ),
--- Exact codes and every prefix length that occurs are one keyed hash join (speed: no loop over lines x points);
--- the key is cut in its own projection so the join stays an equality.
-cut AS (
-  SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
-         f.hilist_name, f.fee_ocur_time, f.amt, l.len,
-         CASE WHEN l.len = -1 THEN f.med_list_codg ELSE substr(f.med_list_codg, 1, l.len) END AS mkey
-  FROM fee f CROSS JOIN match_len l
-  WHERE f.init_feedetl_sn IS NULL AND f.amt > 0
+-- Knowledge first (docs/performance.md, round 3): exact codes and every prefix length that occurs are one keyed
+-- hash join over the distinct billed codes (shared relation kb_billed), not over lines x lengths; the key is cut
+-- in its own projection so the join stays an equality. Only then the lines of matched codes are read.
+code_kp AS (
+  SELECT c.med_list_codg, k.kp_id, k.limit_value, k.item_name,
+         CASE k.limit_value WHEN '男' THEN '2' ELSE '1' END AS other_gend  -- the gend a line must have to fire
+  FROM (
+    SELECT b.med_list_codg, l.len,
+           CASE WHEN l.len = -1 THEN b.med_list_codg ELSE substr(b.med_list_codg, 1, l.len) END AS mkey
+    FROM (SELECT DISTINCT med_list_codg FROM kb_billed WHERE orig = 1 AND med_list_codg IS NOT NULL) b
+    CROSS JOIN match_len l
+  ) c
+  JOIN points k ON k.mkey = c.mkey AND k.mlen = c.len
 ),
 matched AS (
-  SELECT c.*, k.kp_id, k.limit_value, k.item_name
-  FROM cut c JOIN points k ON k.mkey = c.mkey AND k.mlen = c.len
+  SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+         f.hilist_name, f.fee_ocur_time, f.amt, c.kp_id, c.limit_value, c.item_name, c.other_gend
+  FROM fee f JOIN code_kp c ON c.med_list_codg = f.med_list_codg
+  -- the IN repeats the join as a semi-join: without it DuckDB joined all 20M lines to psn and refunds first
+  WHERE f.init_feedetl_sn IS NULL AND f.amt > 0 AND f.med_list_codg IN (SELECT med_list_codg FROM code_kp)
 ),
 hits AS (
   SELECT
@@ -37,7 +45,7 @@ hits AS (
     CASE p.gend WHEN '1' THEN '男' WHEN '2' THEN '女' END AS psn_gender,
     row_number() OVER (PARTITION BY f.feedetl_sn ORDER BY f.kp_id) AS rn
   FROM matched f
-  JOIN psn p ON p.psn_no = f.psn_no
+  JOIN psn p ON p.psn_no = f.psn_no AND p.gend = f.other_gend
   LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
   WHERE p.gend IN ('1', '2')
     AND f.limit_value <> CASE p.gend WHEN '1' THEN '男' WHEN '2' THEN '女' END
