@@ -15,12 +15,13 @@ cand AS (
     SELECT f.*
     FROM fee f
     JOIN below_tier b ON b.fixmedins_code = f.fixmedins_code AND b.med_list_codg = f.med_list_codg
-    WHERE f.init_feedetl_sn IS NULL
+    -- the IN (codes alone, a few thousand) drops most lines before the two-key join (round 3)
+    WHERE f.init_feedetl_sn IS NULL AND f.med_list_codg IN (SELECT med_list_codg FROM below_tier)
 ),
 refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
-    WHERE init_feedetl_sn IN (SELECT feedetl_sn FROM cand)
+    WHERE init_feedetl_sn IS NOT NULL AND init_feedetl_sn IN (SELECT feedetl_sn FROM cand)
     GROUP BY init_feedetl_sn
 ),
 line AS (
