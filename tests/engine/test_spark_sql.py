@@ -2,6 +2,7 @@
 
 import sqlglot
 
+from fundguard.engine.shared import shared_relations
 from fundguard.engine.spark import inline_views, used_views
 from fundguard.engine.views import Scope, view_definitions
 
@@ -26,7 +27,10 @@ def test_view_definitions_cover_every_view_and_report_missing_tables():
     present = {"fee_list_d": {"feedetl_sn", "fee_ocur_time", "vali_flag", "inscp_scp_amt", "det_item_fee_sumamt"}}
     views, missing = view_definitions(lambda t: present.get(t), Scope(admdvs="230100"))
     names = [v for v, _ in views]
-    assert names == ["fee", "setl", "mdtrt", "psn", "medins", "diag", "oprn", "inventory", "prac", "equip", "kb"]
+    base = ["fee", "setl", "mdtrt", "psn", "medins", "diag", "oprn", "inventory", "prac", "equip", "kb"]
+    # Base views first, then the shared relations (rules/_shared) that read them, in dependency order.
+    assert names[: len(base)] == base
+    assert names[len(base) :] == list(shared_relations())
     assert "fee_list_d" not in missing and "inventory_d" in missing and "kb_point" in missing
     fee = dict(views)["fee"]
     assert "CAST(NULL AS VARCHAR) AS med_list_codg" in fee and "coalesce(vali_flag, '1') = '1'" in fee
