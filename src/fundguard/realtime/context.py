@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from fundguard.engine.duck import bound_params, rule_query
 from fundguard.engine.library import OUTPUT_COLUMNS, Rule
+from fundguard.engine.shared import rule_shared, shared_relations
 from fundguard.engine.views import Scope, ddl, table_columns, view_definitions
 from fundguard.realtime.history import PERSON_TABLES, REFERENCE_TABLES, open_store
 from fundguard.realtime.relevance import ALL, KbIndex
@@ -36,6 +37,11 @@ from fundguard.realtime.relevance import ALL, KbIndex
 CLAIM_TABLES = tuple(PERSON_TABLES)
 EMPTY_TABLES = ("inventory_d", "medins_equip_d")
 KB_IN_FORCE = "kb_in_force"
+# The institutions of the loaded pass (its claims' and their histories'); the medins view reads this, not the
+# region's whole register: a rule joining every institution to knowledge (药品限医疗机构级别: 879
+# institutions x 1 507 points, 200 ms) then joins a handful. Rules join medins back to their rows' institution,
+# so the findings are the batch ones.
+PASS_MEDINS = "pass_fixmedins"
 # Planning, not execution, is most of a rule statement's cost on one claim's rows (DuckDB's profile of
 # GZ2025N009: bind 7.6 ms + optimize 10.1 ms, of which join ordering 5.2 ms, against 6.7 ms of execution;
 # a PREPAREd statement is planned again on each EXECUTE). On tables this small any join order is fast, so
@@ -137,6 +143,7 @@ class EvalContext:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM h.{table}")
         for table in (*CLAIM_TABLES, *EMPTY_TABLES):
             con.execute(ddl(table))
+        con.execute(f"CREATE TABLE {PASS_MEDINS} AS SELECT * FROM fixmedins LIMIT 0")
         con.execute("CREATE TABLE _claims (psn_no VARCHAR, setl_id VARCHAR, mdtrt_id VARCHAR, until TIMESTAMP)")
         self._insert_sql = {t: self._insert_statement(t) for t in (*CLAIM_TABLES, "_claims")}
         present = {t: set(table_columns(t)) for t in (*CLAIM_TABLES, *EMPTY_TABLES, *REFERENCE_TABLES)}
@@ -144,10 +151,21 @@ class EvalContext:
         views, _ = view_definitions(
             lambda t: present.get(t),
             Scope(admdvs=region),
-            source_name=lambda t: KB_IN_FORCE if t == "kb_point" else t,
+            source_name=lambda t: {"kb_point": KB_IN_FORCE, "fixmedins": PASS_MEDINS}.get(t, t),
         )
+        shared = shared_relations()
         for name, sql in views:
-            con.execute(f"CREATE VIEW {name} AS {sql}")
+            # A shared relation is a table refilled per pass (_fill_shared): as a view it was computed again
+            # in every rule statement reading it (+8-24 ms each, docs/performance.md round 3). A plain table
+            # of the in-memory database, not TEMP: the rule cursors are other connections.
+            con.execute(
+                f"CREATE TABLE {name} AS SELECT * FROM ({sql}) LIMIT 0"
+                if name in shared
+                else f"CREATE VIEW {name} AS {sql}"
+            )
+        self._shared_sql = shared
+        self._rule_shared = {r.code: rule_shared(r) for rs in self.rules.values() for r in rs}
+        self._filled: set[str] = set()  # shared relations filled for the loaded pass
         self._kb_date: dt.date | None = None
         self._by_date: dict[tuple[str, dt.date], dict[str, str]] = {}  # (stage, claim date) -> code -> SQL
         self._cursors = [con.cursor() for _ in range(max(1, parallel))] if parallel > 1 else []
@@ -211,7 +229,7 @@ class EvalContext:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            for table in (*CLAIM_TABLES, "_claims"):
+            for table in (*CLAIM_TABLES, "_claims", PASS_MEDINS):
                 con.execute(f"DELETE FROM {table}")
             self._insert(
                 "_claims",
@@ -225,10 +243,16 @@ class EvalContext:
                 rows = [r for c in claims for r in c.tables.get(table, [])]
                 if rows:
                     self._insert(table, rows)
+            con.execute(
+                f"""INSERT INTO {PASS_MEDINS} SELECT * FROM fixmedins WHERE fixmedins_code IN (
+                SELECT fixmedins_code FROM fee_list_d UNION SELECT fixmedins_code FROM setl_d
+                UNION SELECT fixmedins_code FROM mdtrt_d)"""
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        self._filled.clear()
         self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
         rows = con.execute(_PASS_KEYS_SQL).fetchall() if self.prune else []
         self._pass_keys = [r[1:] for r in rows if r[0] == "k"]
@@ -331,6 +355,7 @@ class EvalContext:
         the GIL."""
         by_code = self.prepare(stage, as_of)
         sqls = list(by_code.values()) if codes is None else [by_code[c] for c in codes]
+        self._fill_shared(list(by_code) if codes is None else codes)
         if self._pool is None or len(sqls) < 2:
             # the history load reads the large store: it keeps every optimizer
             self.con.execute(f"SET disabled_optimizers = '{','.join(LEAN_OPTIMIZERS_OFF)}'")
@@ -342,6 +367,16 @@ class EvalContext:
             parts = [sqls[i :: len(self._cursors)] for i in range(len(self._cursors))]
             chunks = list(self._pool.map(self._exec, self._cursors, parts))
         return [row for chunk in chunks for row in chunk]
+
+    def _fill_shared(self, codes: Sequence[str]) -> None:
+        """Fill, from the loaded pass, the shared relations these rules read that are not filled yet
+        (dependencies first: rule_shared lists them in creation order)."""
+        needed = {n for c in codes for n in self._rule_shared.get(c, ())} - self._filled
+        for name in self._shared_sql:
+            if name in needed:
+                self.con.execute(f"DELETE FROM {name}")
+                self.con.execute(f"INSERT INTO {name} {self._shared_sql[name]}")
+                self._filled.add(name)
 
     @staticmethod
     def _exec(con: duckdb.DuckDBPyConnection, sqls: list[str]) -> list[dict[str, Any]]:
