@@ -2,8 +2,9 @@
 
 Each file ``src/fundguard/rules/_shared/<name>.sql`` defines relation ``<name>`` (DuckDB dialect, one
 SELECT over the views of engine.views and earlier shared relations — files are taken in name order —
-no parameters). Every engine sees them under that name: the case runner and the real-time context as
-views, Spark inlined into the rule query, and a DuckDB batch screen as a TEMP TABLE filled once before
+no parameters). Every engine sees them under that name: the DuckDB case runner as views, the real-time
+context as tables refilled once per pass, Spark golden cases computed once for all of a rule's cases, the
+Spark screen inlined into the rule query, and a DuckDB batch screen as a TEMP TABLE filled once before
 the first rule that reads it (the reason they exist: one scan of 20M fee lines serves the whole family
 instead of one per rule). Semantics are the same either way, so a rule's golden cases prove it on all.
 """
