@@ -100,6 +100,8 @@ def bench(
     """
     os.environ.setdefault("FUNDGUARD_DUCKDB_MEMORY_LIMIT", BENCH_MEMORY_LIMIT)
     library = load_library()
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)  # a scratch folder named on the command line may not exist yet
     with tempfile.TemporaryDirectory(prefix="fg-bench-", dir=workdir) as tmp:
         tmp = Path(tmp)
         t = time.perf_counter()
