@@ -25,3 +25,5 @@ def test_spark_engine_writes_the_same_findings(spark, tiny_warehouse, exemplar_l
     result = screen(twin, ScreenOptions(engine="spark", spark_master="local[2]"), library=exemplar_library)
     assert {s.mode for s in result.stats} == {"full"}
     assert _rows(twin) == _rows(tiny_warehouse) and len(_rows(twin)) == 4
+    # 药品限性别 reads the shared relation kb_billed: written once by Spark, not inlined into the rule
+    assert set(result.shared_seconds) == {"kb_billed"}

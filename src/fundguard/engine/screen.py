@@ -277,6 +277,10 @@ def _run(
                     for name, secs in filled.items():
                         key = name if mode_pass == "full" else f"{name}(incremental)"
                         result.shared_seconds.setdefault(key, secs)
+                else:  # Spark's views keep the run's scope: one write per run serves both passes
+                    spark_ctx.write_shared(rule_shared(rule))
+                    for name, secs in spark_ctx.shared_seconds.items():
+                        result.shared_seconds.setdefault(name, secs)
                 t = time.perf_counter()
                 if spark_ctx is not None:
                     spark_ctx.findings_into(con, rule, bound, result.run_id, result.library_version, detected, opts)
@@ -386,6 +390,8 @@ class _SparkContext:
         self.present = register_parquet(self.spark, folder)
         if opts.parquet_dir:
             self.present.update(register_parquet(self.spark, Path(opts.parquet_dir)))
+        self.shared: dict[str, str] = {}  # shared relation -> SELECT over its rows written once this run
+        self.shared_seconds: dict[str, float] = {}
 
     def findings_into(
         self,
@@ -401,7 +407,7 @@ class _SparkContext:
 
         from fundguard.engine.spark import rule_spark_sql, view_sources
 
-        views = view_sources(self.scope, self.present)
+        views = {**view_sources(self.scope, self.present), **self.shared}
         query = rule_spark_sql(rule, bound, views)
         kb = sqlglot.transpile(views["kb"], read="duckdb", write="spark")[0]
         medins = sqlglot.transpile(views["medins"], read="duckdb", write="spark")[0]
@@ -417,6 +423,38 @@ class _SparkContext:
         source = f"read_parquet('{out}/*.parquet')" if any(out.glob("*.parquet")) else empty
         con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM {source} n WHERE {findings_filter(opts, 'n')}")
         shutil.rmtree(out, ignore_errors=True)
+
+    def write_shared(self, names: list[str]) -> None:
+        """The shared relations `names` (creation order) not yet written this run, each computed once and
+        written as Parquet beside the tables, as the DuckDB screen fills them once: inlined into each rule
+        instead, every rule of a family scanned the fee lines again for them."""
+        import time
+
+        import sqlglot
+
+        from fundguard.engine.shared import shared_relations
+        from fundguard.engine.spark import inline_views, view_sources
+
+        for name in names:
+            if name in self.shared:
+                continue
+            t = time.perf_counter()
+            views = {**view_sources(self.scope, self.present), **self.shared}
+            tree = sqlglot.parse_one(shared_relations()[name], read="duckdb")
+            self._write_one(name, self.spark.sql(inline_views(tree, views).sql(dialect="spark")))
+            self.shared_seconds[name] = round(time.perf_counter() - t, 3)
+
+    def _write_one(self, name: str, df) -> None:
+        out = Path(self.tmp.name) / f"shared-{name}"
+        df.write.mode("overwrite").parquet(str(out))
+        # no rows: Spark may write no data file; an empty frame of the same schema stands in
+        rows = (
+            self.spark.read.parquet(str(out))
+            if any(out.glob("*.parquet"))
+            else self.spark.createDataFrame([], df.schema)
+        )
+        rows.createOrReplaceTempView(f"fg_shared_{name}")
+        self.shared[name] = f"SELECT * FROM fg_shared_{name}"
 
     def close(self) -> None:
         self.tmp.cleanup()
