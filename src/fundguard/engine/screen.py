@@ -278,9 +278,7 @@ def _run(
                         key = name if mode_pass == "full" else f"{name}(incremental)"
                         result.shared_seconds.setdefault(key, secs)
                 else:  # Spark's views keep the run's scope: one write per run serves both passes
-                    spark_ctx.write_shared(rule_shared(rule))
-                    for name, secs in spark_ctx.shared_seconds.items():
-                        result.shared_seconds.setdefault(name, secs)
+                    result.shared_seconds.update(spark_ctx.write_shared(rule_shared(rule)))
                 t = time.perf_counter()
                 if spark_ctx is not None:
                     spark_ctx.findings_into(con, rule, bound, result.run_id, result.library_version, detected, opts)
@@ -391,7 +389,6 @@ class _SparkContext:
         if opts.parquet_dir:
             self.present.update(register_parquet(self.spark, Path(opts.parquet_dir)))
         self.shared: dict[str, str] = {}  # shared relation -> SELECT over its rows written once this run
-        self.shared_seconds: dict[str, float] = {}
 
     def findings_into(
         self,
@@ -424,25 +421,21 @@ class _SparkContext:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM {source} n WHERE {findings_filter(opts, 'n')}")
         shutil.rmtree(out, ignore_errors=True)
 
-    def write_shared(self, names: list[str]) -> None:
+    def write_shared(self, names: list[str]) -> dict[str, float]:
         """The shared relations `names` (creation order) not yet written this run, each computed once and
-        written as Parquet beside the tables, as the DuckDB screen fills them once: inlined into each rule
-        instead, every rule of a family scanned the fee lines again for them."""
-        import time
+        written as Parquet beside the tables, as the DuckDB screen fills them once (inlined into each rule
+        instead, every rule of a family scanned the fee lines again for them); seconds per relation written."""
+        from fundguard.engine.spark import shared_spark_sql, view_sources
 
-        import sqlglot
-
-        from fundguard.engine.shared import shared_relations
-        from fundguard.engine.spark import inline_views, view_sources
-
+        seconds = {}
         for name in names:
             if name in self.shared:
                 continue
             t = time.perf_counter()
             views = {**view_sources(self.scope, self.present), **self.shared}
-            tree = sqlglot.parse_one(shared_relations()[name], read="duckdb")
-            self._write_one(name, self.spark.sql(inline_views(tree, views).sql(dialect="spark")))
-            self.shared_seconds[name] = round(time.perf_counter() - t, 3)
+            self._write_one(name, self.spark.sql(shared_spark_sql(name, views)))
+            seconds[name] = round(time.perf_counter() - t, 3)
+        return seconds
 
     def _write_one(self, name: str, df) -> None:
         out = Path(self.tmp.name) / f"shared-{name}"

@@ -59,6 +59,11 @@ def rule_spark_sql(rule: Rule, bound: dict[str, Any], views: dict[str, str]) -> 
     return inline_views(tree, views).sql(dialect="spark")
 
 
+def shared_spark_sql(name: str, views: dict[str, str]) -> str:
+    """Spark SQL of shared relation `name` over `views` (which may map earlier shared relations to their rows)."""
+    return inline_views(sqlglot.parse_one(shared_relations()[name], read="duckdb"), views).sql(dialect="spark")
+
+
 def rule_views(rule: Rule) -> set[str]:
     """The views a rule reads, directly or through shared relations."""
     if rule.spark_query is not None:

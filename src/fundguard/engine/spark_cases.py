@@ -13,13 +13,12 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import sqlglot
 
 from fundguard.engine.cases import Case, case_as_of, case_scope, load_case_tables
 from fundguard.engine.duck import bound_params
 from fundguard.engine.library import OUTPUT_COLUMNS, Rule
-from fundguard.engine.shared import rule_shared, shared_relations
-from fundguard.engine.spark import inline_views, rule_spark_sql, rule_views, view_sources
+from fundguard.engine.shared import rule_shared
+from fundguard.engine.spark import rule_spark_sql, rule_views, shared_spark_sql, view_sources
 from fundguard.engine.views import VIEW_TABLES
 
 
@@ -92,12 +91,8 @@ def _write_case_tables(spark, cases: list[Case], tables: set[str], tmp: Path, ta
 def _materialize_shared(spark, name: str, views: dict[int, dict[str, str]], tag: str) -> None:
     """Shared relation `name` of every case in one job, kept in memory (local checkpoint); each case's
     views then read it filtered on `_case` (later shared relations and the rule alike)."""
-    sql = shared_relations()[name]
     parts = [
-        f"SELECT {i} AS _case, r.* FROM ("
-        + inline_views(sqlglot.parse_one(sql, read="duckdb"), case_views).sql(dialect="spark")
-        + ") r"
-        for i, case_views in views.items()
+        f"SELECT {i} AS _case, r.* FROM ({shared_spark_sql(name, case_views)}) r" for i, case_views in views.items()
     ]
     df = spark.sql("\nUNION ALL\n".join(parts)).localCheckpoint(eager=True)
     relation = f"g_{tag}_shared_{name}"
