@@ -29,7 +29,7 @@ from fundguard.engine.duck import bound_params, rule_query
 from fundguard.engine.library import OUTPUT_COLUMNS, Rule
 from fundguard.engine.shared import rule_shared, shared_relations
 from fundguard.engine.views import Scope, ddl, table_columns, view_definitions
-from fundguard.realtime.history import PERSON_TABLES, REFERENCE_TABLES, open_store
+from fundguard.realtime.history import PERSON_TABLES, REFERENCE_TABLES, open_persons, open_store
 from fundguard.realtime.relevance import ALL, KbIndex
 
 # Per-request tables (emptied and refilled for each claim); the others stay empty in real time:
@@ -136,6 +136,7 @@ class EvalContext:
         self.region = region
         self.con = open_store(store)
         con = self.con
+        self._persons = open_persons(con, store)
         con.execute(f"SET threads={int(threads)}")
         con.execute("CREATE TABLE kb_point AS SELECT * FROM h.kb_point")
         con.execute(f"CREATE TABLE {KB_IN_FORCE} AS SELECT * FROM kb_point LIMIT 0")
@@ -201,6 +202,7 @@ class EvalContext:
         for cur in self._cursors:
             cur.close()
         self.con.close()
+        self._persons.close()
 
     # -- knowledge -------------------------------------------------------------------------------
     def knowledge_on(self, day: dt.date) -> None:
@@ -260,57 +262,42 @@ class EvalContext:
         return {r[0] for r in con.execute("SELECT DISTINCT psn_no FROM psn_info").fetchall()}
 
     def _load_history(self, claims: Sequence[ClaimRows]) -> None:
-        """The persons' rows from the store, minus the incoming claims (and, when replaying, later data).
-
-        The person filter is a literal IN list so the scan of the person-clustered store prunes row
-        groups by their min/max; the join with _claims applies each claim's own exclusions."""
+        """The persons' rows from the person store, minus the incoming claims (and, when replaying, later
+        data): one look-up for the pass (person_store), then the same exclusions in SQL per table."""
         con = self.con
         persons = sorted({c.psn_no for c in claims})
-        # _pk as a literal list prunes row groups by zone map (a subquery would not); psn_no guards
-        # against a hash collision
-        keys = con.execute("SELECT list(md5_number_upper(p)) FROM unnest(?) t(p)", [persons]).fetchone()[0]
-        who = "_pk IN (" + ", ".join(str(int(k)) for k in keys) + ") AND {col} IN (SELECT unnest(?))"
-        given = {c.psn_no for c in claims if c.tables.get("psn_info")}
+        for table, rows in self._persons.fetch(persons).items():
+            con.register(f"_h_{table}", rows)
+        given = sorted({c.psn_no for c in claims if c.tables.get("psn_info")})
         psn_cols = ", ".join(table_columns("psn_info"))
         con.execute(
-            f"INSERT INTO psn_info SELECT {psn_cols} FROM h.psn_info WHERE {who.format(col='psn_no')}"
-            " AND NOT list_contains(?, psn_no)",
-            [persons, sorted(given)],
+            f"INSERT INTO psn_info SELECT {psn_cols} FROM _h_psn_info WHERE NOT list_contains(?, psn_no)", [given]
         )
-        args = [persons]
         setl_cols = ", ".join(f"s.{c}" for c in table_columns("setl_d"))
         con.execute(
-            f"""INSERT INTO setl_d SELECT {setl_cols} FROM (SELECT * FROM h.setl_d WHERE {who.format(col="psn_no")}) s
-            JOIN _claims c ON c.psn_no = s.psn_no
-            WHERE s.setl_id <> c.setl_id AND (c.until IS NULL OR s.setl_time < c.until)""",
-            args,
+            f"""INSERT INTO setl_d SELECT {setl_cols} FROM _h_setl_d s JOIN _claims c ON c.psn_no = s.psn_no
+            WHERE s.setl_id <> c.setl_id AND (c.until IS NULL OR s.setl_time < c.until)"""
         )
         fee_cols = ", ".join(f"f.{c}" for c in table_columns("fee_list_d"))
         con.execute(
-            f"""INSERT INTO fee_list_d SELECT {fee_cols}
-            FROM (SELECT * FROM h.fee_list_d WHERE {who.format(col="psn_no")}) f
-            JOIN _claims c ON c.psn_no = f.psn_no
-            WHERE f.setl_id <> c.setl_id AND (c.until IS NULL OR f.setl_id IN (SELECT setl_id FROM setl_d))""",
-            args,
+            f"""INSERT INTO fee_list_d SELECT {fee_cols} FROM _h_fee_list_d f JOIN _claims c ON c.psn_no = f.psn_no
+            WHERE f.setl_id <> c.setl_id AND (c.until IS NULL OR f.setl_id IN (SELECT setl_id FROM setl_d))"""
         )
         incoming_sn = [r["feedetl_sn"] for c in claims for r in c.tables.get("fee_list_d", [])]
         if incoming_sn:
             con.execute("DELETE FROM fee_list_d WHERE list_contains(?, feedetl_sn)", [incoming_sn])
         mdtrt_cols = ", ".join(f"m.{c}" for c in table_columns("mdtrt_d"))
         con.execute(
-            f"""INSERT INTO mdtrt_d SELECT {mdtrt_cols}
-            FROM (SELECT * FROM h.mdtrt_d WHERE {who.format(col="psn_no")}) m
-            JOIN _claims c ON c.psn_no = m.psn_no
-            WHERE m.mdtrt_id <> c.mdtrt_id AND (c.until IS NULL OR m.begntime < c.until)""",
-            args,
+            f"""INSERT INTO mdtrt_d SELECT {mdtrt_cols} FROM _h_mdtrt_d m JOIN _claims c ON c.psn_no = m.psn_no
+            WHERE m.mdtrt_id <> c.mdtrt_id AND (c.until IS NULL OR m.begntime < c.until)"""
         )
         for table in ("diag_d", "oprn_d"):
             cols = ", ".join(table_columns(table))
             con.execute(
-                f"""INSERT INTO {table} SELECT {cols} FROM h.{table}
-                WHERE {who.format(col="_psn_no")} AND mdtrt_id IN (SELECT mdtrt_id FROM mdtrt_d)""",
-                args,
+                f"INSERT INTO {table} SELECT {cols} FROM _h_{table} WHERE mdtrt_id IN (SELECT mdtrt_id FROM mdtrt_d)"
             )
+        for table in self._persons.tables:
+            con.unregister(f"_h_{table}")
 
     # -- rules -------------------------------------------------------------------------------------
     def relevant(self, stage: str) -> list[Rule]:

@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import duckdb
 
 from fundguard.engine.views import table_columns
 from fundguard.errors import FundguardError
+from fundguard.realtime import person_store
 
 # Person-scoped tables and the column they are clustered by.
 PERSON_TABLES: dict[str, str] = {
@@ -68,6 +70,8 @@ def _build(
     tmp = out.with_name(out.name + ".building")
     if tmp.exists():
         tmp.unlink()
+    side, side_tmp = person_store.sidecar_path(out), person_store.sidecar_path(tmp)
+    build_id = uuid.uuid4().hex
     con = duckdb.connect()
     # bounded memory: the sort of a large fee_list_d spills to disk instead of exhausting RAM
     spill = out.parent / (out.name + ".spill")
@@ -109,18 +113,24 @@ def _build(
         built = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         con.execute("CREATE TABLE hs.history_meta (key VARCHAR, value VARCHAR)")
         con.execute(
-            "INSERT INTO hs.history_meta VALUES ('built_at', ?), ('origin', ?)",
-            [built.isoformat(sep=" "), origin],
+            "INSERT INTO hs.history_meta VALUES ('built_at', ?), ('origin', ?), ('build_id', ?)",
+            [built.isoformat(sep=" "), origin, build_id],
+        )
+        rows["person_pages"] = person_store.write(
+            con, "hs", {t: (key, list(table_columns(t))) for t, key in PERSON_TABLES.items()}, side_tmp, build_id
         )
         con.execute("USE memory")
         con.execute("DETACH hs")
     except BaseException:
         con.close()
         tmp.unlink(missing_ok=True)
+        side_tmp.unlink(missing_ok=True)
         shutil.rmtree(spill, ignore_errors=True)
         raise
     con.close()
     shutil.rmtree(spill, ignore_errors=True)
+    # sidecar first: a reader pairing the old store with the new sidecar sees different build ids and stops
+    os.replace(side_tmp, side)
     os.replace(tmp, out)
     return {"path": str(out), "rows": rows, "seconds": round(time.perf_counter() - t0, 1), "origin": origin}
 
@@ -175,6 +185,17 @@ def build_from_folder(folder: Path | str, out: Path | str) -> dict:
                 import_files(con, files)
 
     return _build(Path(out), source, kb, f"folder:{folder}")
+
+
+def open_persons(con: duckdb.DuckDBPyConnection, path: Path | str) -> person_store.PersonStore:
+    """The person-store sidecar of the store attached to `con` as `h` (checked to be of the same build)."""
+    row = con.execute("SELECT value FROM h.history_meta WHERE key = 'build_id'").fetchone()
+    if row is None:
+        raise FundguardError(
+            f"历史库 {path} 由旧版本构建，缺少按人员索引（请重新执行 fundguard audit build-history）",
+            f"history store {path} predates the person index (rerun fundguard audit build-history)",
+        )
+    return person_store.PersonStore(person_store.sidecar_path(path), row[0])
 
 
 def open_store(path: Path | str) -> duckdb.DuckDBPyConnection:
