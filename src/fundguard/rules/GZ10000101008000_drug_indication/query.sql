@@ -10,15 +10,6 @@ WITH ind AS (
       AND related_codg IS NOT NULL
       AND (med_list_codg IS NOT NULL OR code_prefix IS NOT NULL)
 ),
-ind_m AS (
-    -- knowledge × institutions whose region the point applies to (both small): keeps the joins equality joins
-    SELECT i.*, m.fixmedins_code
-    FROM ind i
-    CROSS JOIN medins m
-    WHERE coalesce(i.admdvs, '') = '' OR i.admdvs = m.admdvs
-        OR (substr(i.admdvs, 5, 2) = '00' AND substr(i.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(i.admdvs, 1, 4))
-        OR (substr(i.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(i.admdvs, 1, 2))
-),
 code_kp AS (
     -- codes of original lines naming a point by code, or by code prefix when the point names no code: the
     -- shared relation kb_code_kp (rules/_shared), filled once per screen for the whole knowledge family
@@ -33,6 +24,16 @@ code_kp AS (
     FROM (SELECT kp_id, med_list_codg FROM ind WHERE med_list_codg = '' OR (med_list_codg IS NULL AND code_prefix = '')) i
     JOIN (SELECT DISTINCT med_list_codg FROM kb_billed WHERE orig = 1 AND med_list_codg IS NOT NULL) c
         ON i.med_list_codg IS NULL OR c.med_list_codg = ''
+),
+ind_m AS (
+    -- points of billed codes × institutions whose region the point applies to (both small): keeps the joins
+    -- equality joins; only the matched points, so a 事中 pass pairs a handful, not the whole family
+    SELECT i.*, m.fixmedins_code
+    FROM (SELECT * FROM ind WHERE kp_id IN (SELECT kp_id FROM code_kp)) i
+    CROSS JOIN medins m
+    WHERE coalesce(i.admdvs, '') = '' OR i.admdvs = m.admdvs
+        OR (substr(i.admdvs, 5, 2) = '00' AND substr(i.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(i.admdvs, 1, 4))
+        OR (substr(i.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(i.admdvs, 1, 2))
 ),
 line_k AS (
     -- original lines of a matched code

@@ -10,6 +10,9 @@ WITH below_tier AS (
             OR (substr(k.admdvs, 5, 2) = '00' AND substr(k.admdvs, 3, 2) <> '00' AND substr(m.admdvs, 1, 4) = substr(k.admdvs, 1, 4))
             OR (substr(k.admdvs, 3, 4) = '0000' AND substr(m.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
     WHERE m.hosp_tier < coalesce(CAST(k.limit_num AS INTEGER), CASE WHEN k.limit_value LIKE '%三级%' THEN 3 WHEN k.limit_value LIKE '%二级%' THEN 2 WHEN k.limit_value LIKE '%一级%' THEN 1 END)
+        -- only drugs that were billed: the institution x point join (its region test is no equi-join) then
+        -- pairs a handful of points, not all of them (事中 pass of 64 claims: 124 ms -> see docs/realtime-audit.md)
+        AND k.med_list_codg IN (SELECT med_list_codg FROM fee WHERE init_feedetl_sn IS NULL)
 ),
 cand AS (
     SELECT f.*
