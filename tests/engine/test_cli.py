@@ -55,3 +55,18 @@ def test_rules_profile_matches_screen_and_compares_sql(tiny_warehouse, tmp_path)
     tables = {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     con.close()
     assert "findings" not in tables, "profiling must not write to the warehouse"
+
+
+def test_rules_profile_fills_shared_relations_first(tiny_warehouse):
+    """A rule of a shared-relation family is profiled as the screen runs it: its relations filled first, timed apart."""
+    from fundguard.engine.library import load_library
+    from fundguard.engine.shared import rule_shared
+
+    code = "GZ10000101008000"  # reads kb_code_kp and kb_billed
+    want = rule_shared(load_library().rules[code])
+    assert want
+    r = runner.invoke(app, ["rules", "profile", code, "-w", str(tiny_warehouse), "--json"])
+    assert r.exit_code == 0, r.output
+    assert set(json.loads(r.stdout)["shared_seconds"]) == set(want)
+    r = runner.invoke(app, ["rules", "profile", "FGX002", "-w", str(tiny_warehouse), "--json"])  # reads none
+    assert json.loads(r.stdout)["shared_seconds"] == {}

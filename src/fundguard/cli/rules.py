@@ -105,6 +105,9 @@ def register(app: typer.Typer) -> None:
             f"{code}（{res['query']}）：{res['seconds']} 秒，{res['rows']:,} 条，金额 {res['amount']:,.2f}，"
             f"落盘 {res['spilled_bytes'] / 1e6:,.0f} MB，循环/范围连接 {len(res['loop_joins'])} 个"
         )
+        if res["shared_seconds"]:
+            fills = "，".join(f"{n} {sec} 秒" for n, sec in res["shared_seconds"].items())
+            console.print(f"  共享关系（先填充，不计入规则耗时）：{fills}")
         for op in res["top_operators"]:
             info = json.dumps(op["info"], ensure_ascii=False)[:160]
             console.print(
