@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
@@ -175,6 +176,12 @@ def problems_from(e: ValidationError, source: str) -> list[Problem]:
     return out
 
 
+@cache
+def _coded_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The coded fields a message part declares (getattr of an undeclared name is pydantic's slow path)."""
+    return tuple(name for name in _CODED_FIELDS if name in model.model_fields)
+
+
 def _check_codes(msg: _Envelope, source: str) -> list[Problem]:
     """Coded fields must hold a code of the national table (unknown codes would silently pass rules)."""
     problems: list[Problem] = []
@@ -182,9 +189,9 @@ def _check_codes(msg: _Envelope, source: str) -> list[Problem]:
     def check(obj: BaseModel | None, where: str) -> None:
         if obj is None:
             return
-        for name in _CODED_FIELDS:
-            value = getattr(obj, name, None)
-            if value is None or name not in type(obj).model_fields:
+        for name in _coded_fields(type(obj)):
+            value = getattr(obj, name)
+            if value is None:
                 continue
             table = valid_codes_for(name)
             if not table.is_valid(value):
