@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"历史库已写入 {summary['path']}：参保人 {rows['psn_info']:,}，结算 {rows['setl_d']:,}，"
             f"费用明细 {rows['fee_list_d']:,}，知识点 {rows['kb_point']:,}，用时 {summary['seconds']} 秒\n"
-            f"按人员索引（事中审核一次读取一人历史）：{summary['person_store']}，{rows['person_pages']:,} 页"
+            f"按人员索引（事中审核一次查询取回一批人员的历史）：{summary['person_store']}，{rows['person_pages']:,} 页"
         )
 
     @audit.command("serve", help="启动审核接口服务 / run the audit API server")
