@@ -4,9 +4,9 @@ Each file ``src/fundguard/rules/_shared/<name>.sql`` defines relation ``<name>``
 SELECT over the views of engine.views and earlier shared relations — files are taken in name order —
 no parameters). Every engine sees them under that name: the DuckDB case runner as views, the real-time
 context as tables refilled once per pass, Spark golden cases computed once for all of a rule's cases, the
-Spark screen written once per run as Parquet (`inline_views` still inlines it for any other caller), and a DuckDB batch screen as a TEMP TABLE filled once before
-the first rule that reads it (the reason they exist: one scan of 20M fee lines serves the whole family
-instead of one per rule). Semantics are the same either way, so a rule's golden cases prove it on all.
+Spark screen written once per run as Parquet (`inline_views` still inlines it for any other caller), and a
+DuckDB batch screen as a TEMP TABLE filled once before the first rule that reads it (the reason they
+exist: one scan of 20M fee lines serves the whole family instead of one per rule). Semantics are the same either way, so a rule's golden cases prove it on all.
 """
 
 from __future__ import annotations

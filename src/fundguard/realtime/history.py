@@ -199,13 +199,13 @@ def build_from_folder(folder: Path | str, out: Path | str) -> dict:
 
 def open_persons(con: duckdb.DuckDBPyConnection, path: Path | str) -> person_store.PersonStore:
     """The person-store sidecar of the store attached to `con` as `h` (checked to be of the same build)."""
-    row = con.execute("SELECT value FROM h.history_meta WHERE key = 'build_id'").fetchone()
-    if row is None:
+    rows = con.execute("SELECT value FROM h.history_meta WHERE key = 'build_id'").fetchall()
+    if not rows:
         raise FundguardError(
             f"历史库 {path} 由旧版本构建，缺少按人员索引（请重新执行 fundguard audit build-history）",
             f"history store {path} predates the person index (rerun fundguard audit build-history)",
         )
-    return person_store.PersonStore(person_store.sidecar_path(path), row[0])
+    return person_store.PersonStore(person_store.sidecar_path(path), rows[0][0])
 
 
 def open_store(path: Path | str) -> duckdb.DuckDBPyConnection:

@@ -140,7 +140,7 @@ def _pages(
 class PersonStore:
     """Read-only look-ups of persons' history rows; one per evaluation context (not thread-safe)."""
 
-    def __init__(self, path: Path | str, build_id: str | None):
+    def __init__(self, path: Path | str, build_id: str):
         self.path = Path(path)
         if not self.path.exists():
             raise FundguardError(
@@ -149,7 +149,7 @@ class PersonStore:
             )
         self._lite = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         meta = dict(self._lite.execute("SELECT key, value FROM meta").fetchall())
-        if build_id is not None and meta.get("build_id", b"").decode() != build_id:
+        if meta.get("build_id", b"").decode() != build_id:
             raise FundguardError(
                 f"历史库与按人员索引文件 {self.path} 不是同一次构建（请重新执行 fundguard audit build-history）",
                 f"history store and sidecar {self.path} come from different builds (rerun fundguard audit build-history)",
