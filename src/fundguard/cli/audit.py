@@ -75,10 +75,20 @@ def register(app: typer.Typer) -> None:
                 help="每上下文并行执行规则的游标数（实测 1 最快）/ cursors per context (1 measured fastest on 2 cores)",
             ),
         ] = 1,
+        max_wait_ms: Annotated[
+            float | None,
+            typer.Option(
+                "--max-wait-ms",
+                help="排队超过此毫秒数仍未审核的结算立即答复 503 审核繁忙（默认 2000，0 不限）"
+                " / answer a claim still queued after this many ms with 503 busy (default 2000, 0: no limit)",
+            ),
+        ] = None,
     ) -> None:
         import os
 
         import uvicorn
+
+        from fundguard.realtime.api import parse_max_wait_ms
 
         store = _history(history)
         if not store.exists():
@@ -91,6 +101,10 @@ def register(app: typer.Typer) -> None:
             os.environ["FUNDGUARD_AUDIT_LOG"] = str(log)
         os.environ["FUNDGUARD_AUDIT_POOL"] = str(pool)
         os.environ["FUNDGUARD_AUDIT_PARALLEL"] = str(parallel)
+        if max_wait_ms is not None:
+            os.environ["FUNDGUARD_AUDIT_MAX_WAIT_MS"] = str(
+                parse_max_wait_ms(str(max_wait_ms))
+            )  # checked here, not per worker
         console.print(f"事中/事前审核接口：http://{host}:{port}/api/v1/audit/settlement 、/prescription")
         uvicorn.run("fundguard.realtime.api:create_app", factory=True, host=host, port=port, workers=workers)
 

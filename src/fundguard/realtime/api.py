@@ -8,7 +8,8 @@ FUNDGUARD_AUDIT_POOL (evaluation contexts per process), FUNDGUARD_AUDIT_PARALLEL
 rule queries in parallel per context, default 1: with pruned passes a second cursor was slower
 on 2 cores), FUNDGUARD_AUDIT_MAX_BATCH (claims per pass, default
 128), FUNDGUARD_AUDIT_PRUNE (0 runs every rule of the stage on every pass instead of only those that
-can fire; default 1), FUNDGUARD_ADMDVS (region).
+can fire; default 1), FUNDGUARD_AUDIT_MAX_WAIT_MS (a claim still queued after this many ms is answered
+at once with 503 审核繁忙 instead of holding the counter; default 2000, 0 = no limit), FUNDGUARD_ADMDVS (region).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from fundguard.realtime.messages import MessageError, parse
 
 DEFAULT_HISTORY = "var/audit-history.duckdb"
 DEFAULT_LOG = "var/audit-calls.sqlite"
+# A counter waits a few seconds at most for the 事中 answer; beyond that the server says "busy" at once
+# instead of letting an overloaded queue hold every later claim too (docs/decisions/0014).
+DEFAULT_MAX_WAIT_MS = 2000
 
 
 def _now() -> dt.datetime:
@@ -64,6 +68,7 @@ class AuditService:
         self.parallel = int(os.environ.get("FUNDGUARD_AUDIT_PARALLEL") or 1)  # 1 measured faster than 2 (2 cores)
         self.max_batch = int(os.environ.get("FUNDGUARD_AUDIT_MAX_BATCH") or 128)
         self.prune = (os.environ.get("FUNDGUARD_AUDIT_PRUNE") or "1").strip() not in ("0", "false", "no")
+        self.max_wait_ms = parse_max_wait_ms(os.environ.get("FUNDGUARD_AUDIT_MAX_WAIT_MS"))
         self._lock = threading.Lock()
 
     @property
@@ -77,6 +82,7 @@ class AuditService:
                         parallel=self.parallel,
                         max_batch=self.max_batch,
                         prune=self.prune,
+                        max_wait=self.max_wait_ms / 1000 if self.max_wait_ms > 0 else None,
                     )
         return self._auditor
 
@@ -93,6 +99,30 @@ class AuditService:
             self._calllog.close()
         if self._auditor is not None:
             self._auditor.close()
+
+
+def parse_max_wait_ms(raw: str | None) -> float:
+    if raw is None or not raw.strip():
+        return DEFAULT_MAX_WAIT_MS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise FundguardError(
+            "环境变量 FUNDGUARD_AUDIT_MAX_WAIT_MS 应为不小于 0 的毫秒数（0 表示不限）",
+            "FUNDGUARD_AUDIT_MAX_WAIT_MS must be a number of milliseconds >= 0 (0: no limit)",
+            [
+                Problem(
+                    "环境变量",
+                    "不是非负数",
+                    "not a non-negative number",
+                    field="FUNDGUARD_AUDIT_MAX_WAIT_MS",
+                    value=raw,
+                )
+            ],
+        )
+    return value
 
 
 def _error_body(e: FundguardError, msgid: str | None) -> dict[str, Any]:

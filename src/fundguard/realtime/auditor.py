@@ -95,7 +95,9 @@ class Auditor:
         max_batch: int = 32,
         parallel: int = 1,
         prune: bool = True,
+        max_wait: float | None = None,
     ):
+        """`max_wait`: seconds a claim may wait for its pass before it is answered with AuditBusy (None: no limit)."""
         self.store = Path(store)
         self.library = library or load_library()
         chosen = self.library.select(rule_codes)
@@ -112,7 +114,7 @@ class Auditor:
         probe = self._all[0].con
         self.institutions = {r[0] for r in probe.execute("SELECT fixmedins_code FROM fixmedins").fetchall()}
         self._boundaries = self._in_force_boundaries(probe, chosen)
-        self._batcher = Batcher(self, workers=len(self._all), max_batch=max_batch)
+        self._batcher = Batcher(self, workers=len(self._all), max_batch=max_batch, max_wait=max_wait)
 
     @staticmethod
     def _in_force_boundaries(con, rules: list[Rule]) -> list[dt.date]:

@@ -7,6 +7,11 @@ the waiting claims share a pass; with no load a claim runs alone, at once (no ar
 
 A pass holds claims of distinct persons (each person's history appears once) and of one claim date
 and stage (knowledge and parameters in force, rule set).
+
+Wait budget: a counter cannot hold a patient for half a minute while an overloaded server works through
+its queue. With ``max_wait`` set, a claim still waiting (not yet in a pass) after that many seconds is
+taken out of the queue and answered at once with ``AuditBusy``; the caller proceeds as its rules allow and
+the settlement is screened 事后 like every other. A claim already in a pass is always judged.
 """
 
 from __future__ import annotations
@@ -15,12 +20,26 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fundguard.errors import FundguardError
+
 if TYPE_CHECKING:
     from fundguard.realtime.auditor import Auditor
     from fundguard.realtime.context import ClaimRows
 
 
-@dataclass
+class AuditBusy(FundguardError):
+    """The claim waited longer than the wait budget without being judged (HTTP 503)."""
+
+    def __init__(self, max_wait: float):
+        ms = round(max_wait * 1000)
+        super().__init__(
+            f"事中审核繁忙：本笔结算排队超过 {ms} 毫秒未能审核，请按规定继续办理，该结算将纳入事后审核",
+            f"audit busy: the claim waited over {ms} ms without being judged; proceed as your rules allow, "
+            "batch screening will check it",
+        )
+
+
+@dataclass(eq=False)  # identity: the queue removes exactly this item
 class _Item:
     stage: str
     claim: ClaimRows
@@ -30,9 +49,10 @@ class _Item:
 
 
 class Batcher:
-    def __init__(self, auditor: Auditor, workers: int = 1, max_batch: int = 32):
+    def __init__(self, auditor: Auditor, workers: int = 1, max_batch: int = 32, max_wait: float | None = None):
         self.auditor = auditor
         self.max_batch = max(1, max_batch)
+        self.max_wait = max_wait if max_wait and max_wait > 0 else None  # seconds; None: wait as long as it takes
         self._cv = threading.Condition()
         self._pending: list[_Item] = []
         self._stopping = False
@@ -49,7 +69,12 @@ class Batcher:
                 raise RuntimeError("auditor is stopped")
             self._pending.append(item)
             self._cv.notify()
-        item.done.wait()
+        if not item.done.wait(self.max_wait):
+            with self._cv:
+                if item in self._pending:  # still queued: give up on it; once in a pass it is judged
+                    self._pending.remove(item)
+                    raise AuditBusy(self.max_wait)
+            item.done.wait()
         if item.error is not None:
             raise item.error
         if isinstance(item.result, Exception):

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -196,10 +197,12 @@ def server_side(log: Path) -> dict[str, Any]:
     try:
         rows = [r[0] for r in con.execute("SELECT duration_ms FROM audit_calls WHERE http_status = 200")]
         rules = con.execute("SELECT avg(rules_run), min(rules_run), max(rules_run) FROM audit_calls").fetchone()
+        busy = con.execute("SELECT count(*) FROM audit_calls WHERE http_status = 503").fetchone()[0]
     finally:
         con.close()
     return {
         "calls": len(rows),
+        "busy": busy,  # answered 503 审核繁忙 by the wait budget
         # rules run by the pass each call was judged in (pruning skips those that cannot fire)
         "rules_run": {"mean": round(rules[0], 1) if rules[0] is not None else None, "min": rules[1], "max": rules[2]},
         "p50_ms": percentile(rows, 50),
@@ -261,6 +264,7 @@ def run(
                 "FUNDGUARD_AUDIT_PRUNE",
                 "FUNDGUARD_AUDIT_MAX_BATCH",
                 "FUNDGUARD_AUDIT_POOL",
+                "FUNDGUARD_AUDIT_MAX_WAIT_MS",
             )
         },
         "store": {"path": str(history), "rows": store_rows},
@@ -268,12 +272,19 @@ def run(
         "ok": len(lat),
         "errors": len(errors),
         "error_kinds": sorted({str(e.get("status") or e.get("error")) for e in errors}),
+        # 503 = answered "busy" at once by the server's wait budget; client_overload/deadline = never answered
+        "error_counts": dict(Counter(str(e.get("status") or e.get("error")) for e in errors).most_common()),
         "latency_ms": {
             "p50": percentile(lat, 50),
             "p95": percentile(lat, 95),
             "p99": percentile(lat, 99),
             "max": round(max(lat), 1) if lat else None,
             "mean": round(sum(lat) / len(lat), 1) if lat else None,
+        },
+        # every answered request, "busy" ones included: how long a counter waited for any answer
+        "answered_latency_ms": {
+            q: percentile([r["latency_ms"] for r in results if r.get("status")], int(q[1:]))
+            for q in ("p50", "p95", "p99")
         },
         "server_logged": server_side(log),
         "server_startup_s": round(startup, 1),

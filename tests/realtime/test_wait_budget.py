@@ -1,0 +1,82 @@
+"""The wait budget: a claim still queued after FUNDGUARD_AUDIT_MAX_WAIT_MS is answered "busy" at once (503),
+never judged late; a claim in a pass is judged. No timing assumptions: the pass ahead is held by an Event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from fundguard.errors import FundguardError
+from fundguard.realtime.api import DEFAULT_MAX_WAIT_MS, AuditService, parse_max_wait_ms
+from fundguard.realtime.batcher import AuditBusy, Batcher
+from fundguard.realtime.context import ClaimRows
+
+
+class _HeldPass:
+    """An auditor whose passes wait until the test releases them; records who was judged."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.judged: list[list[str]] = []
+
+    def evaluate(self, stage: str, claims: list[ClaimRows]) -> list[str]:
+        self.judged.append([c.psn_no for c in claims])
+        self.started.set()
+        self.release.wait(30)
+        return [f"judged {c.psn_no}" for c in claims]
+
+
+def _claim(psn_no: str) -> ClaimRows:
+    return ClaimRows(psn_no, "H00000000001", f"S-{psn_no}", f"M-{psn_no}", dt.date(2025, 3, 4), {})
+
+
+def test_a_claim_still_queued_after_the_budget_is_answered_busy_and_never_judged():
+    held = _HeldPass()
+    batcher = Batcher(held, workers=1, max_batch=8)  # no budget while the first claim is taken
+    try:
+        with ThreadPoolExecutor(1) as ex:
+            first = ex.submit(batcher.submit, "事中", _claim("A"))
+            assert held.started.wait(30)  # A's pass holds the only worker
+            batcher.max_wait = 0.05
+            with pytest.raises(AuditBusy) as busy:
+                batcher.submit("事中", _claim("B"))
+            held.release.set()
+            assert first.result(30) == "judged A"  # the claim in the pass is judged
+        assert "排队超过 50 毫秒" in busy.value.zh and "事后审核" in busy.value.zh and "busy" in busy.value.en
+        assert held.judged == [["A"]] and batcher._pending == []  # B left the queue, no pass saw it
+    finally:
+        held.release.set()
+        batcher.stop()
+
+
+def test_busy_is_a_503_in_the_national_error_shape_and_logged(client, auditor, message, monkeypatch):
+    def busy(*args, **kwargs):
+        raise AuditBusy(2.0)
+
+    monkeypatch.setattr(auditor, "audit", busy)  # the client's service judges with this auditor
+    r = client.post("/api/v1/audit/settlement", json=message)
+    assert r.status_code == 503
+    body = r.json()
+    assert body["infcode"] == -1 and body["output"] is None and body["inf_refmsgid"] == message["msgid"]
+    assert "审核繁忙" in body["err_msg"] and "2000 毫秒" in body["err_msg"]
+    client.calllog.flush()
+    con = sqlite3.connect(str(client.calllog.path))
+    row = con.execute("SELECT http_status, infcode, error FROM audit_calls ORDER BY id DESC LIMIT 1").fetchone()
+    con.close()
+    assert row[0] == 503 and row[1] == -1 and "audit busy" in row[2]
+
+
+def test_wait_budget_setting(monkeypatch):
+    assert parse_max_wait_ms(None) == parse_max_wait_ms("  ") == DEFAULT_MAX_WAIT_MS
+    assert parse_max_wait_ms("0") == 0 and parse_max_wait_ms("350") == 350
+    for bad in ("-1", "soon"):
+        with pytest.raises(FundguardError) as e:
+            parse_max_wait_ms(bad)
+        assert "FUNDGUARD_AUDIT_MAX_WAIT_MS" in e.value.zh and e.value.problems[0].value == bad
+    monkeypatch.setenv("FUNDGUARD_AUDIT_MAX_WAIT_MS", "0")
+    assert AuditService(history="x.duckdb").max_wait_ms == 0
