@@ -12,8 +12,18 @@ from fundguard.engine.bench import bench, write_result
 
 
 def test_bench_small_region_pandas_agrees(tmp_path: Path) -> None:
-    result = bench(5000, engine="duckdb", source="synth", workdir=tmp_path)
+    seen: list[tuple[str, int, int, str]] = []
+    result = bench(
+        5000,
+        engine="duckdb",
+        source="synth",
+        workdir=tmp_path,
+        on_rule=lambda engine, done, total, rule, stat: seen.append((engine, done, total, rule.code)),
+    )
     assert result["fee_lines"] >= 5000
+    # progress: one call per rule, counted up to the library's size
+    assert [s[1] for s in seen] == list(range(1, result["rules"] + 1)) and {s[2] for s in seen} == {result["rules"]}
+    assert {s[0] for s in seen} == {"DuckDB"} and {s[3] for s in seen} == set(result["duckdb"]["rule_seconds"])
     d = result["duckdb"]
     assert d["findings"] > 0 and d["lines_per_second"] > 0
     assert set(pandas_baseline.RULES) <= set(d["rule_seconds"])

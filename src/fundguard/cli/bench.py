@@ -36,7 +36,15 @@ def register(app: typer.Typer) -> None:
         if source not in ("auto", "synth", "plain"):
             raise FundguardError(f"未知数据来源 {source}", f"unknown source {source}")
         console.print(f"生成 {fee_lines:,} 行费用明细并筛查……")
-        result = bench(fee_lines, engine, source, workdir, with_pandas=not no_pandas, data=data)
+
+        def on_rule(engine_name: str, done: int, total: int, rule, stat) -> None:
+            # one plain line per rule on stderr (JSON stays alone on stdout): a 20M Spark run takes hours
+            console.print(
+                f"[{engine_name} {done}/{total}] {rule.code} {rule.name}：{stat.seconds} 秒，疑点 {stat.findings:,} 条",
+                highlight=False,
+            )
+
+        result = bench(fee_lines, engine, source, workdir, with_pandas=not no_pandas, data=data, on_rule=on_rule)
         path = write_result(result, results_dir)
         if as_json:
             print_json(result)

@@ -15,14 +15,15 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from fundguard.engine import pandas_baseline
-from fundguard.engine.library import load_library
-from fundguard.engine.screen import ScreenOptions, screen
+from fundguard.engine.library import Rule, load_library
+from fundguard.engine.screen import RuleStat, ScreenOptions, screen
 from fundguard.engine.shared import rule_shared
 from fundguard.engine.views import VIEW_TABLES
 
@@ -92,14 +93,30 @@ def bench(
     workdir: Path | None = None,
     with_pandas: bool = True,
     data: Path | None = None,
+    on_rule: Callable[[str, int, int, Rule, RuleStat], None] | None = None,
 ) -> dict[str, Any]:
-    """Measure; `data` = an existing folder written by `fundguard synth` (skips generation).
+    """Measure; `data` = an existing folder written by `fundguard synth` (skips generation). `on_rule(engine,
+    done, total, rule, stat)` after each rule (a 20M Spark run takes hours: show how far it is).
 
     DuckDB's default memory limit (80 % of RAM) got a 20M-line run OOM-killed on a shared machine; unless
     FUNDGUARD_DUCKDB_MEMORY_LIMIT is set, the bench caps DuckDB at BENCH_MEMORY_LIMIT and lets it spill.
     """
     os.environ.setdefault("FUNDGUARD_DUCKDB_MEMORY_LIMIT", BENCH_MEMORY_LIMIT)
     library = load_library()
+    total = len(library.rules)
+
+    def progress(engine_name: str) -> Callable[[Rule, RuleStat], None] | None:
+        if on_rule is None:
+            return None
+        done = 0
+
+        def step(rule: Rule, stat: RuleStat) -> None:
+            nonlocal done
+            done += 1
+            on_rule(engine_name, done, total, rule, stat)
+
+        return step
+
     if workdir is not None:
         Path(workdir).mkdir(parents=True, exist_ok=True)  # a scratch folder named on the command line may not exist yet
     with tempfile.TemporaryDirectory(prefix="fg-bench-", dir=workdir) as tmp:
@@ -130,7 +147,7 @@ def bench(
             shutil.copy(wh, spark_wh)
         if engine in ("duckdb", "both"):
             t = time.perf_counter()
-            res = screen(wh, ScreenOptions(full=True), library=library)
+            res = screen(wh, ScreenOptions(full=True), library=library, on_rule=progress("DuckDB"))
             wall = time.perf_counter() - t
             out["duckdb"] = {
                 "wall_seconds": round(wall, 2),
@@ -166,7 +183,7 @@ def bench(
                 out["pandas"] = pdres
         if spark_wh is not None:
             t = time.perf_counter()
-            res = screen(spark_wh, ScreenOptions(full=True, engine="spark"), library=library)
+            res = screen(spark_wh, ScreenOptions(full=True, engine="spark"), library=library, on_rule=progress("Spark"))
             wall = time.perf_counter() - t
             out["spark"] = {
                 "wall_seconds": round(wall, 2),
