@@ -3,6 +3,7 @@ never judged late; a claim in a pass is judged. No timing assumptions: the pass 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 import threading
@@ -55,10 +56,10 @@ def test_a_claim_still_queued_after_the_budget_is_answered_busy_and_never_judged
 
 
 def test_busy_is_a_503_in_the_national_error_shape_and_logged(client, auditor, message, monkeypatch):
-    def busy(*args, **kwargs):
+    async def busy(*args, **kwargs):
         raise AuditBusy(2.0)
 
-    monkeypatch.setattr(auditor, "audit", busy)  # the client's service judges with this auditor
+    monkeypatch.setattr(auditor, "audit_async", busy)  # the client's service judges with this auditor
     r = client.post("/api/v1/audit/settlement", json=message)
     assert r.status_code == 503
     body = r.json()
@@ -80,3 +81,64 @@ def test_wait_budget_setting(monkeypatch):
         assert "FUNDGUARD_AUDIT_MAX_WAIT_MS" in e.value.zh and e.value.problems[0].value == bad
     monkeypatch.setenv("FUNDGUARD_AUDIT_MAX_WAIT_MS", "0")
     assert AuditService(history="x.duckdb").max_wait_ms == 0
+
+
+async def _until(condition, tries: int = 1000) -> None:
+    """Let the event loop run until `condition()` holds (no sleeping on the clock)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition not reached")
+
+
+def test_waiting_requests_hold_no_thread_and_share_passes_up_to_max_batch():
+    """100 async callers queue behind a held pass without a thread each, then fill passes of max_batch."""
+    held = _HeldPass()
+    batcher = Batcher(held, workers=1, max_batch=64)
+    try:
+        with ThreadPoolExecutor(1) as ex:
+            first = ex.submit(batcher.submit, "事中", _claim("A"))
+            assert held.started.wait(30)
+
+            async def callers() -> list[str]:
+                tasks = [asyncio.create_task(batcher.submit_async("事中", _claim(f"P{i:03d}"))) for i in range(100)]
+                await _until(lambda: len(batcher._pending) == 100)
+                held.release.set()
+                return await asyncio.gather(*tasks)
+
+            answers = asyncio.run(callers())
+            assert first.result(30) == "judged A"
+        assert answers == [f"judged P{i:03d}" for i in range(100)]
+        assert [len(p) for p in held.judged] == [1, 64, 36]  # the queue, not a thread pool, sets the pass size
+    finally:
+        held.release.set()
+        batcher.stop()
+
+
+def test_async_caller_past_the_budget_is_busy_and_a_cancelled_caller_leaves_the_queue():
+    held = _HeldPass()
+    batcher = Batcher(held, workers=1, max_batch=8)
+    try:
+        with ThreadPoolExecutor(1) as ex:
+            first = ex.submit(batcher.submit, "事中", _claim("A"))
+            assert held.started.wait(30)
+
+            async def scenario() -> None:
+                gone = asyncio.create_task(batcher.submit_async("事中", _claim("GONE")))
+                await _until(lambda: len(batcher._pending) == 1)
+                gone.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await gone
+                assert batcher._pending == []  # the disconnected caller's claim is not judged
+                batcher.max_wait = 0.05
+                with pytest.raises(AuditBusy):
+                    await batcher.submit_async("事中", _claim("LATE"))
+
+            asyncio.run(scenario())
+            held.release.set()
+            assert first.result(30) == "judged A"
+        assert held.judged == [["A"]]
+    finally:
+        held.release.set()
+        batcher.stop()

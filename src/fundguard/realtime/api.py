@@ -72,6 +72,10 @@ class AuditService:
         self._lock = threading.Lock()
 
     @property
+    def ready(self) -> bool:
+        return self._auditor is not None
+
+    @property
     def auditor(self) -> Auditor:
         if self._auditor is None:
             with self._lock:
@@ -184,7 +188,9 @@ async def _handle(service: AuditService, kind: str, request: Request) -> JSONRes
         msg = parse(kind, payload)
         rec.psn_no = msg.input.mdtrtinfo.psn_no
         until = _history_until(request)
-        result = await run_in_threadpool(service.auditor.audit, kind, msg, until)
+        # the first use builds the auditor (opens the store): off the event loop
+        auditor = service.auditor if service.ready else await run_in_threadpool(lambda: service.auditor)
+        result = await auditor.audit_async(kind, msg, until)
         counts = result.counts()
         rec.stage = result.stage
         rec.n_lines = len(result.lines)

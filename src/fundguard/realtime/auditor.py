@@ -249,9 +249,16 @@ class Auditor:
         history_until: dt.datetime | None = None,
     ) -> AuditResult:
         """Judge one message; concurrent calls are evaluated together in micro-batches."""
-        stage = STAGE_OF[kind]
-        claim = self.claim_rows(msg, history_until)
-        return self._batcher.submit(stage, claim)
+        return self._batcher.submit(STAGE_OF[kind], self.claim_rows(msg, history_until))
+
+    async def audit_async(
+        self,
+        kind: str,
+        msg: SettlementMessage | PrescriptionMessage,
+        history_until: dt.datetime | None = None,
+    ) -> AuditResult:
+        """`audit` for an event loop: the request waits for its pass without holding a thread."""
+        return await self._batcher.submit_async(STAGE_OF[kind], self.claim_rows(msg, history_until))
 
     def evaluate(self, stage: str, claims: list[ClaimRows]) -> list[AuditResult | MessageError]:
         """One pass of the stage's rules over claims of distinct persons and one date."""

@@ -16,7 +16,10 @@ the settlement is screened 事后 like every other. A claim already in a pass is
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +46,16 @@ class AuditBusy(FundguardError):
 class _Item:
     stage: str
     claim: ClaimRows
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: BaseException | None = None
+    future: Future = field(default_factory=Future)
 
 
 class Batcher:
+    """Claims wait in one queue; `workers` threads each take the next pass's claims and evaluate them.
+
+    Callers wait on a future, not a thread each: the async API awaits it (``submit_async``), so hundreds of
+    claims can queue and share a pass, where a thread per waiting request had capped the queue at the
+    server's thread pool (40) and kept passes small."""
+
     def __init__(self, auditor: Auditor, workers: int = 1, max_batch: int = 32, max_wait: float | None = None):
         self.auditor = auditor
         self.max_batch = max(1, max_batch)
@@ -63,23 +70,49 @@ class Batcher:
             t.start()
 
     def submit(self, stage: str, claim: ClaimRows) -> Any:
+        """Judge one claim, blocking the calling thread (CLI, tests, replay)."""
+        item = self._enqueue(stage, claim)
+        try:
+            return item.future.result(self.max_wait)
+        except FutureTimeout:
+            self._give_up(item)
+            return item.future.result()
+
+    async def submit_async(self, stage: str, claim: ClaimRows) -> Any:
+        """Judge one claim without holding a thread while it waits (the HTTP API)."""
+        item = self._enqueue(stage, claim)
+        waiting = asyncio.wrap_future(item.future)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting), self.max_wait)
+        except TimeoutError:
+            self._give_up(item)
+            return await waiting
+        except asyncio.CancelledError:  # the caller went away (client disconnected): no pass for its claim
+            self._withdraw(item)
+            raise
+
+    def _enqueue(self, stage: str, claim: ClaimRows) -> _Item:
         item = _Item(stage, claim)
         with self._cv:
             if self._stopping:
                 raise RuntimeError("auditor is stopped")
             self._pending.append(item)
             self._cv.notify()
-        if not item.done.wait(self.max_wait):
-            with self._cv:
-                if item in self._pending:  # still queued: give up on it; once in a pass it is judged
-                    self._pending.remove(item)
-                    raise AuditBusy(self.max_wait)
-            item.done.wait()
-        if item.error is not None:
-            raise item.error
-        if isinstance(item.result, Exception):
-            raise item.result
-        return item.result
+        return item
+
+    def _give_up(self, item: _Item) -> None:
+        """Past the wait budget: a claim still queued leaves the queue and is answered busy; one already taken
+        into a pass is judged (both under the queue lock, so never both)."""
+        if self._withdraw(item):
+            raise AuditBusy(self.max_wait or 0)
+
+    def _withdraw(self, item: _Item) -> bool:
+        """Take a claim out of the queue if no pass has taken it yet."""
+        with self._cv:
+            if item in self._pending:
+                self._pending.remove(item)
+                return True
+            return False
 
     def stop(self) -> None:
         with self._cv:
@@ -94,13 +127,16 @@ class Batcher:
         key = (first.stage, first.claim.as_of)
         batch: list[_Item] = []
         persons: set[str] = set()
+        taken: set[int] = set()
         for item in self._pending:
             if len(batch) >= self.max_batch:
                 break
             if (item.stage, item.claim.as_of) == key and item.claim.psn_no not in persons:
-                batch.append(item)
-                persons.add(item.claim.psn_no)
-        taken = {id(i) for i in batch}
+                taken.add(id(item))
+                # a caller that went away (request cancelled) has cancelled its future: drop the claim
+                if item.future.set_running_or_notify_cancel():
+                    batch.append(item)
+                    persons.add(item.claim.psn_no)
         self._pending = [i for i in self._pending if id(i) not in taken]
         return batch
 
@@ -112,13 +148,19 @@ class Batcher:
                 if self._stopping and not self._pending:
                     return
                 batch = self._take()
+            if not batch:
+                continue
             try:
-                results = self.auditor.evaluate(batch[0].stage, [i.claim for i in batch])
-                for item, res in zip(batch, results, strict=True):
-                    item.result = res
+                outcomes = list(
+                    zip(batch, self.auditor.evaluate(batch[0].stage, [i.claim for i in batch]), strict=True)
+                )
             except BaseException as e:  # noqa: BLE001 - handed to every waiting caller
                 for item in batch:
-                    item.error = e
-            finally:
-                for item in batch:
-                    item.done.set()
+                    item.future.set_exception(e)
+                continue
+            for item, res in outcomes:
+                # a claim-level error (unknown person …) is that caller's answer, not the pass's
+                if isinstance(res, Exception):
+                    item.future.set_exception(res)
+                else:
+                    item.future.set_result(res)
