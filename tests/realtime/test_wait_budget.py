@@ -7,7 +7,9 @@ import asyncio
 import datetime as dt
 import sqlite3
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
@@ -36,23 +38,31 @@ def _claim(psn_no: str) -> ClaimRows:
     return ClaimRows(psn_no, "H00000000001", f"S-{psn_no}", f"M-{psn_no}", dt.date(2025, 3, 4), {})
 
 
-def test_a_claim_still_queued_after_the_budget_is_answered_busy_and_never_judged():
+@contextmanager
+def _pass_in_progress(max_batch: int) -> Iterator[tuple[_HeldPass, Batcher]]:
+    """A batcher with one worker, held in the pass of claim A (no budget while A is taken); on leaving, A's
+    pass is released and A must have been judged."""
     held = _HeldPass()
-    batcher = Batcher(held, workers=1, max_batch=8)  # no budget while the first claim is taken
+    batcher = Batcher(held, workers=1, max_batch=max_batch)
     try:
         with ThreadPoolExecutor(1) as ex:
             first = ex.submit(batcher.submit, "事中", _claim("A"))
             assert held.started.wait(30)  # A's pass holds the only worker
-            batcher.max_wait = 0.05
-            with pytest.raises(AuditBusy) as busy:
-                batcher.submit("事中", _claim("B"))
+            yield held, batcher
             held.release.set()
-            assert first.result(30) == "judged A"  # the claim in the pass is judged
-        assert "排队超过 50 毫秒" in busy.value.zh and "事后审核" in busy.value.zh and "busy" in busy.value.en
-        assert held.judged == [["A"]] and batcher._pending == []  # B left the queue, no pass saw it
+            assert first.result(30) == "judged A"  # a claim in a pass is always judged
     finally:
         held.release.set()
         batcher.stop()
+
+
+def test_a_claim_still_queued_after_the_budget_is_answered_busy_and_never_judged():
+    with _pass_in_progress(max_batch=8) as (held, batcher):
+        batcher.max_wait = 0.05
+        with pytest.raises(AuditBusy) as busy:
+            batcher.submit("事中", _claim("B"))
+    assert "排队超过 50 毫秒" in busy.value.zh and "事后审核" in busy.value.zh and "busy" in busy.value.en
+    assert held.judged == [["A"]] and batcher._pending == []  # B left the queue, no pass saw it
 
 
 def test_busy_is_a_503_in_the_national_error_shape_and_logged(client, auditor, message, monkeypatch):
@@ -94,51 +104,32 @@ async def _until(condition, tries: int = 1000) -> None:
 
 def test_waiting_requests_hold_no_thread_and_share_passes_up_to_max_batch():
     """100 async callers queue behind a held pass without a thread each, then fill passes of max_batch."""
-    held = _HeldPass()
-    batcher = Batcher(held, workers=1, max_batch=64)
-    try:
-        with ThreadPoolExecutor(1) as ex:
-            first = ex.submit(batcher.submit, "事中", _claim("A"))
-            assert held.started.wait(30)
+    with _pass_in_progress(max_batch=64) as (held, batcher):
 
-            async def callers() -> list[str]:
-                tasks = [asyncio.create_task(batcher.submit_async("事中", _claim(f"P{i:03d}"))) for i in range(100)]
-                await _until(lambda: len(batcher._pending) == 100)
-                held.release.set()
-                return await asyncio.gather(*tasks)
+        async def callers() -> list[str]:
+            tasks = [asyncio.create_task(batcher.submit_async("事中", _claim(f"P{i:03d}"))) for i in range(100)]
+            await _until(lambda: len(batcher._pending) == 100)
+            held.release.set()
+            return await asyncio.gather(*tasks)
 
-            answers = asyncio.run(callers())
-            assert first.result(30) == "judged A"
-        assert answers == [f"judged P{i:03d}" for i in range(100)]
-        assert [len(p) for p in held.judged] == [1, 64, 36]  # the queue, not a thread pool, sets the pass size
-    finally:
-        held.release.set()
-        batcher.stop()
+        answers = asyncio.run(callers())
+    assert answers == [f"judged P{i:03d}" for i in range(100)]
+    assert [len(p) for p in held.judged] == [1, 64, 36]  # the queue, not a thread pool, sets the pass size
 
 
 def test_async_caller_past_the_budget_is_busy_and_a_cancelled_caller_leaves_the_queue():
-    held = _HeldPass()
-    batcher = Batcher(held, workers=1, max_batch=8)
-    try:
-        with ThreadPoolExecutor(1) as ex:
-            first = ex.submit(batcher.submit, "事中", _claim("A"))
-            assert held.started.wait(30)
+    with _pass_in_progress(max_batch=8) as (held, batcher):
 
-            async def scenario() -> None:
-                gone = asyncio.create_task(batcher.submit_async("事中", _claim("GONE")))
-                await _until(lambda: len(batcher._pending) == 1)
-                gone.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await gone
-                assert batcher._pending == []  # the disconnected caller's claim is not judged
-                batcher.max_wait = 0.05
-                with pytest.raises(AuditBusy):
-                    await batcher.submit_async("事中", _claim("LATE"))
+        async def scenario() -> None:
+            gone = asyncio.create_task(batcher.submit_async("事中", _claim("GONE")))
+            await _until(lambda: len(batcher._pending) == 1)
+            gone.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await gone
+            assert batcher._pending == []  # the disconnected caller's claim is not judged
+            batcher.max_wait = 0.05
+            with pytest.raises(AuditBusy):
+                await batcher.submit_async("事中", _claim("LATE"))
 
-            asyncio.run(scenario())
-            held.release.set()
-            assert first.result(30) == "judged A"
-        assert held.judged == [["A"]]
-    finally:
-        held.release.set()
-        batcher.stop()
+        asyncio.run(scenario())
+    assert held.judged == [["A"]]
