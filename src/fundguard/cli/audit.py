@@ -79,8 +79,8 @@ def register(app: typer.Typer) -> None:
             float | None,
             typer.Option(
                 "--max-wait-ms",
-                help="排队超过此毫秒数仍未审核的结算立即答复 503 审核繁忙（默认 2000，0 不限）"
-                " / answer a claim still queued after this many ms with 503 busy (default 2000, 0: no limit)",
+                help="排队超过此毫秒数仍未审核的结算立即答复 503 审核繁忙（默认 5000，0 不限）"
+                " / answer a claim still queued after this many ms with 503 busy (default 5000, 0: no limit)",
             ),
         ] = None,
     ) -> None:

@@ -9,7 +9,7 @@ rule queries in parallel per context, default 1: with pruned passes a second cur
 on 2 cores), FUNDGUARD_AUDIT_MAX_BATCH (claims per pass, default
 128), FUNDGUARD_AUDIT_PRUNE (0 runs every rule of the stage on every pass instead of only those that
 can fire; default 1), FUNDGUARD_AUDIT_MAX_WAIT_MS (a claim still queued after this many ms is answered
-at once with 503 审核繁忙 instead of holding the counter; default 2000, 0 = no limit), FUNDGUARD_ADMDVS (region).
+at once with 503 审核繁忙 instead of holding the counter; default 5000, 0 = no limit), FUNDGUARD_ADMDVS (region).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ DEFAULT_HISTORY = "var/audit-history.duckdb"
 DEFAULT_LOG = "var/audit-calls.sqlite"
 # A counter waits a few seconds at most for the 事中 answer; beyond that the server says "busy" at once
 # instead of letting an overloaded queue hold every later claim too (docs/decisions/0014).
-DEFAULT_MAX_WAIT_MS = 2000
+DEFAULT_MAX_WAIT_MS = 5000
 
 
 def _now() -> dt.datetime:
