@@ -101,10 +101,8 @@ def register(app: typer.Typer) -> None:
             os.environ["FUNDGUARD_AUDIT_LOG"] = str(log)
         os.environ["FUNDGUARD_AUDIT_POOL"] = str(pool)
         os.environ["FUNDGUARD_AUDIT_PARALLEL"] = str(parallel)
-        if max_wait_ms is not None:
-            os.environ["FUNDGUARD_AUDIT_MAX_WAIT_MS"] = str(
-                parse_max_wait_ms(str(max_wait_ms))
-            )  # checked here, not per worker
+        if max_wait_ms is not None:  # checked once here, not in each worker process
+            os.environ["FUNDGUARD_AUDIT_MAX_WAIT_MS"] = str(parse_max_wait_ms(str(max_wait_ms)))
         console.print(f"事中/事前审核接口：http://{host}:{port}/api/v1/audit/settlement 、/prescription")
         uvicorn.run("fundguard.realtime.api:create_app", factory=True, host=host, port=port, workers=workers)
 
