@@ -88,8 +88,6 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
-        from fundguard.realtime.api import parse_max_wait_ms
-
         store = _history(history)
         if not store.exists():
             raise FundguardError(
@@ -102,7 +100,11 @@ def register(app: typer.Typer) -> None:
         os.environ["FUNDGUARD_AUDIT_POOL"] = str(pool)
         os.environ["FUNDGUARD_AUDIT_PARALLEL"] = str(parallel)
         if max_wait_ms is not None:  # checked once here, not in each worker process
-            os.environ["FUNDGUARD_AUDIT_MAX_WAIT_MS"] = str(parse_max_wait_ms(str(max_wait_ms)))
+            if max_wait_ms < 0:
+                raise FundguardError(
+                    "--max-wait-ms 应为不小于 0 的毫秒数（0 表示不限）", "--max-wait-ms must be >= 0 ms (0: no limit)"
+                )
+            os.environ["FUNDGUARD_AUDIT_MAX_WAIT_MS"] = str(max_wait_ms)
         console.print(f"事中/事前审核接口：http://{host}:{port}/api/v1/audit/settlement 、/prescription")
         uvicorn.run("fundguard.realtime.api:create_app", factory=True, host=host, port=port, workers=workers)
 
