@@ -133,3 +133,14 @@ def test_async_caller_past_the_budget_is_busy_and_a_cancelled_caller_leaves_the_
 
         asyncio.run(scenario())
     assert held.judged == [["A"]]
+
+
+def test_serve_refuses_a_negative_wait_by_its_option_name(tiny_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fundguard.cli.main import app
+
+    monkeypatch.delenv("FUNDGUARD_AUDIT_MAX_WAIT_MS", raising=False)
+    r = CliRunner().invoke(app, ["audit", "serve", "--history", str(tiny_store), "--max-wait-ms", "-3"])
+    assert r.exit_code != 0 and isinstance(r.exception, FundguardError)
+    assert "--max-wait-ms" in r.exception.zh and "不小于 0" in r.exception.zh
