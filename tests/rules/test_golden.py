@@ -1,4 +1,5 @@
-"""Golden cases of every rule folder: on DuckDB against the expectations, on Spark against DuckDB.
+"""Golden cases of every rule folder: on DuckDB against the expectations, on Spark against DuckDB, and
+(事中/事前 rules, run on SQLite in real time) on SQLite against the expectations and DuckDB.
 
 Rule authors: `.venv/bin/pytest tests/rules/test_golden.py -k <code> -q` (add `-m "not spark"` to
 skip Spark while iterating).
@@ -62,5 +63,26 @@ def test_golden_spark_matches_duckdb(folder, spark, tmp_path):
         if duck != sprk:
             failures.append(f"[{case.name}]\n  DuckDB: {duck}\n  Spark:  {sprk}")
     assert not failures, f"{rule.code} {rule.name}: Spark 与 DuckDB 结果不一致 / engines differ:\n" + "\n".join(
+        failures
+    )
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[f.name for f in FOLDERS])
+def test_golden_sqlite_matches_duckdb(folder):
+    from fundguard.engine.sqlite_cases import run_case_sqlite, runs_on_sqlite
+
+    rule, cases = _load(folder)
+    if not runs_on_sqlite(rule):
+        pytest.skip(f"{rule.code} 仅事后审核，不在 SQLite 上运行 / batch-only rule, not run on SQLite")
+    failures = []
+    for case in cases:
+        lite = run_case_sqlite(rule, case)
+        problems = match_expectations(case.expect, lite)
+        duck, sq = comparable(run_case_duckdb(rule, case)), comparable(lite)
+        if duck != sq:
+            problems.append(f"DuckDB: {duck}\n  SQLite: {sq}")
+        if problems:
+            failures.append(f"[{case.name}]\n  " + "\n  ".join(problems))
+    assert not failures, f"{rule.code} {rule.name}: SQLite 与期望或 DuckDB 不一致 / SQLite differs:\n" + "\n".join(
         failures
     )

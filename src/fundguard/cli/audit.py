@@ -83,10 +83,20 @@ def register(app: typer.Typer) -> None:
                 " / answer a claim still queued after this many ms with 503 busy (default 5000, 0: no limit)",
             ),
         ] = None,
+        executor: Annotated[
+            str,
+            typer.Option(
+                "--executor",
+                help="规则执行器：sqlite（默认，规则语句只编译一次）或 duckdb（每批重新规划）"
+                " / rule executor: sqlite (default, statements compiled once) or duckdb (planned per pass)",
+            ),
+        ] = "sqlite",
     ) -> None:
         import os
 
         import uvicorn
+
+        from fundguard.realtime.auditor import EXECUTORS
 
         store = _history(history)
         if not store.exists():
@@ -99,6 +109,12 @@ def register(app: typer.Typer) -> None:
             os.environ["FUNDGUARD_AUDIT_LOG"] = str(log)
         os.environ["FUNDGUARD_AUDIT_POOL"] = str(pool)
         os.environ["FUNDGUARD_AUDIT_PARALLEL"] = str(parallel)
+        if executor not in EXECUTORS:
+            raise FundguardError(
+                f"--executor 应为 {'、'.join(EXECUTORS)} 之一，而不是 {executor!r}",
+                f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}",
+            )
+        os.environ["FUNDGUARD_AUDIT_EXECUTOR"] = executor
         if max_wait_ms is not None:  # checked once here, not in each worker process
             if max_wait_ms < 0:
                 raise FundguardError(

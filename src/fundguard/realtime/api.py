@@ -9,7 +9,9 @@ rule queries in parallel per context, default 1: with pruned passes a second cur
 on 2 cores), FUNDGUARD_AUDIT_MAX_BATCH (claims per pass, default
 128), FUNDGUARD_AUDIT_PRUNE (0 runs every rule of the stage on every pass instead of only those that
 can fire; default 1), FUNDGUARD_AUDIT_MAX_WAIT_MS (a claim still queued after this many ms is answered
-at once with 503 审核繁忙 instead of holding the counter; default 5000, 0 = no limit), FUNDGUARD_ADMDVS (region).
+at once with 503 审核繁忙 instead of holding the counter; default 5000, 0 = no limit),
+FUNDGUARD_AUDIT_EXECUTOR (sqlite: rule statements compiled once, the default; duckdb: planned per pass;
+decision 0015), FUNDGUARD_ADMDVS (region).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from fundguard.errors import FundguardError, Problem
-from fundguard.realtime.auditor import PASS, SUSPECT, VIOLATION, Auditor
+from fundguard.realtime.auditor import DEFAULT_EXECUTOR, PASS, SUSPECT, VIOLATION, Auditor
 from fundguard.realtime.calllog import CallLog, CallRecord
 from fundguard.realtime.messages import MessageError, parse
 
@@ -69,6 +71,7 @@ class AuditService:
         self.max_batch = int(os.environ.get("FUNDGUARD_AUDIT_MAX_BATCH") or 128)
         self.prune = (os.environ.get("FUNDGUARD_AUDIT_PRUNE") or "1").strip() not in ("0", "false", "no")
         self.max_wait_ms = parse_max_wait_ms(os.environ.get("FUNDGUARD_AUDIT_MAX_WAIT_MS"))
+        self.executor = (os.environ.get("FUNDGUARD_AUDIT_EXECUTOR") or DEFAULT_EXECUTOR).strip().lower()
         self._lock = threading.Lock()
 
     @property
@@ -87,6 +90,7 @@ class AuditService:
                         max_batch=self.max_batch,
                         prune=self.prune,
                         max_wait=self.max_wait_ms / 1000 if self.max_wait_ms > 0 else None,
+                        executor=self.executor,
                     )
         return self._auditor
 

@@ -20,12 +20,15 @@ from typing import Any
 
 from fundguard.config import load_settings
 from fundguard.engine.library import Library, Rule, load_library
-from fundguard.errors import Problem
+from fundguard.errors import FundguardError, Problem
 from fundguard.realtime.batcher import Batcher
-from fundguard.realtime.context import ClaimRows, EvalContext
+from fundguard.realtime.context import ClaimRows, EvalContext, RuleContext
 from fundguard.realtime.history import open_store
 from fundguard.realtime.messages import MessageError, PrescriptionMessage, SettlementMessage
+from fundguard.realtime.sqlite_context import SqliteContext
 
+EXECUTORS = ("sqlite", "duckdb")
+DEFAULT_EXECUTOR = "sqlite"
 STAGE_OF = {"settlement": "事中", "prescription": "事前"}
 VIOLATION, SUSPECT, PASS = "违规项", "涉及项", "通过"
 # Finding identity as in engine/findings.py: rule + object keys + time; duplicates keep the larger amount.
@@ -96,19 +99,31 @@ class Auditor:
         parallel: int = 1,
         prune: bool = True,
         max_wait: float | None = None,
+        executor: str = DEFAULT_EXECUTOR,
     ):
-        """`max_wait`: seconds a claim may wait for its pass before it is answered with AuditBusy (None: no limit)."""
+        """`max_wait`: seconds a claim may wait for its pass before it is answered with AuditBusy (None: no limit).
+        `executor`: 'sqlite' (default: rules compiled once, decision 0015) or 'duckdb' (each rule planned per pass)."""
+        if executor not in EXECUTORS:
+            raise FundguardError(
+                f"未知的事中审核执行器 {executor!r}，可选：{'、'.join(EXECUTORS)}",
+                f"unknown audit executor {executor!r}; choose one of {', '.join(EXECUTORS)}",
+            )
+        self.executor = executor
         self.store = Path(store)
         self.library = library or load_library()
         chosen = self.library.select(rule_codes)
         self.rules: dict[str, list[Rule]] = {s: [r for r in chosen if s in r.stages] for s in ("事中", "事前")}
         self.by_code = {r.code: r for r in chosen}
         self.region = store_region(self.store, region)
-        self._pool: queue.Queue[EvalContext] = queue.Queue()
-        self._all: list[EvalContext] = []
+        self._pool: queue.Queue[RuleContext] = queue.Queue()
+        self._all: list[RuleContext] = []
         self._lock = threading.Lock()
         for _ in range(max(1, pool_size)):
-            ctx = EvalContext(self.store, self.rules, self.region, parallel=parallel, prune=prune)
+            ctx = (
+                SqliteContext(self.store, self.rules, self.region, prune=prune)
+                if executor == "sqlite"
+                else EvalContext(self.store, self.rules, self.region, parallel=parallel, prune=prune)
+            )
             self._all.append(ctx)
             self._pool.put(ctx)
         probe = self._all[0].con
@@ -155,7 +170,7 @@ class Auditor:
             ctx.knowledge_on(day)
 
     @contextmanager
-    def _context(self) -> Iterator[EvalContext]:
+    def _context(self) -> Iterator[RuleContext]:
         ctx = self._pool.get()
         try:
             yield ctx

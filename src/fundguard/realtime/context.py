@@ -114,8 +114,79 @@ class ClaimRows:
     history_until: dt.datetime | None = None
 
 
-class EvalContext:
-    """Not thread-safe: one request at a time (the pool hands contexts out)."""
+class RuleContext:
+    """What every executor of a pass shares: the stage's rules, pruning and the rule SQL per date.
+
+    A subclass loads a pass (`load`, filling `_pass_keys`, `_visit_facts` and `_kb_index`), runs rules
+    (`run`) and builds a rule's SQL (`_rule_sql`); `con` is a DuckDB connection with the store's
+    `fixmedins` and `kb_point` (the auditor reads the institutions and knowledge dates from it)."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def __init__(self, rules: dict[str, Sequence[Rule]], region: str | None, prune: bool = True):
+        self.rules = {stage: list(rs) for stage, rs in rules.items()}
+        self.prune = prune
+        # kp_types some rule keys on: the only ones the relevance index needs
+        self._keyed = sorted({kp for rs in self.rules.values() for r in rs for kp in r.requires_kb})
+        self._kb_index = KbIndex()
+        self._pass_keys: list[tuple] = []
+        self._visit_facts: list[set[str]] = []
+        self.region = region
+        self._by_date: dict[tuple[str, dt.date], dict[str, str]] = {}  # (stage, claim date) -> code -> SQL
+
+    def knowledge_on(self, day: dt.date) -> None:
+        raise NotImplementedError
+
+    def load(self, claims: Sequence[ClaimRows]) -> set[str]:
+        raise NotImplementedError
+
+    def run(self, stage: str, as_of: dt.date, codes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _rule_sql(self, rule: Rule, as_of: dt.date) -> str:
+        raise NotImplementedError
+
+    # -- pruning -----------------------------------------------------------------------------------
+    def relevant(self, stage: str) -> list[Rule]:
+        """The stage's rules that can fire on the loaded pass (all of them when pruning is off)."""
+        rules = self.rules[stage]
+        if not self.prune:
+            return list(rules)
+        wanted = {kp for r in rules for kp in r.requires_kb}
+        hit = self._kb_index.matched((k[0] for k in self._pass_keys), (k[1] for k in self._pass_keys), wanted)
+        return [
+            r
+            for r in rules
+            if (not r.requires_kb or any((kp, key) in hit for kp in r.requires_kb for key in (ALL, *r.kb_keys)))
+            and (not (r.requires_visit or r.requires_med_type) or any(self._visit_ok(r, f) for f in self._visit_facts))
+        ]
+
+    @staticmethod
+    def _visit_ok(rule: Rule, facts: set[str]) -> bool:
+        """One incoming visit has every fact the rule requires and, if it names any, one of its med_types."""
+        return facts.issuperset(rule.requires_visit) and (
+            not rule.requires_med_type or any(f"med_type={t}" in facts for t in rule.requires_med_type)
+        )
+
+    def _read_pass_keys(self, rows: Sequence[tuple]) -> None:
+        """Pruning's inputs from the rows of the pass-keys statement ('k' codes and names, 'v' visit facts)."""
+        self._pass_keys = [r[1:] for r in rows if r[0] == "k"]
+        self._visit_facts = [{r[1], *(r[2] or "").split()} for r in rows if r[0] == "v"]
+
+    def prepare(self, stage: str, as_of: dt.date) -> dict[str, str]:
+        """The stage's rule SQL texts by rule code, with the parameters in force on `as_of` (cached per date)."""
+        key = (stage, as_of)
+        sqls = self._by_date.get(key)
+        if sqls is None:
+            sqls = self._by_date[key] = {r.code: self._rule_sql(r, as_of) for r in self.rules[stage]}
+        return sqls
+
+
+class EvalContext(RuleContext):
+    """The DuckDB executor. Not thread-safe: one request at a time (the pool hands contexts out)."""
 
     def __init__(
         self,
@@ -126,14 +197,7 @@ class EvalContext:
         parallel: int = 1,
         prune: bool = True,
     ):
-        self.rules = {stage: list(rs) for stage, rs in rules.items()}
-        self.prune = prune
-        # kp_types some rule keys on: the only ones the relevance index needs
-        self._keyed = sorted({kp for rs in self.rules.values() for r in rs for kp in r.requires_kb})
-        self._kb_index = KbIndex()
-        self._pass_keys: list[tuple] = []
-        self._visit_facts: list[set[str]] = []
-        self.region = region
+        super().__init__(rules, region, prune)
         self.con = open_store(store)
         con = self.con
         self._persons = open_persons(con, store)
@@ -168,7 +232,6 @@ class EvalContext:
         self._rule_shared = {r.code: rule_shared(r) for rs in self.rules.values() for r in rs}
         self._filled: set[str] = set()  # shared relations filled for the loaded pass
         self._kb_date: dt.date | None = None
-        self._by_date: dict[tuple[str, dt.date], dict[str, str]] = {}  # (stage, claim date) -> code -> SQL
         self._cursors = [con.cursor() for _ in range(max(1, parallel))] if parallel > 1 else []
         for cur in self._cursors:  # rule-only connections
             cur.execute(f"SET disabled_optimizers = '{','.join(LEAN_OPTIMIZERS_OFF)}'")
@@ -256,9 +319,7 @@ class EvalContext:
             raise
         self._filled.clear()
         self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
-        rows = con.execute(_PASS_KEYS_SQL).fetchall() if self.prune else []
-        self._pass_keys = [r[1:] for r in rows if r[0] == "k"]
-        self._visit_facts = [{r[1], *(r[2] or "").split()} for r in rows if r[0] == "v"]
+        self._read_pass_keys(con.execute(_PASS_KEYS_SQL).fetchall() if self.prune else [])
         return {r[0] for r in con.execute("SELECT DISTINCT psn_no FROM psn_info").fetchall()}
 
     def _load_history(self, claims: Sequence[ClaimRows]) -> None:
@@ -300,37 +361,6 @@ class EvalContext:
             con.unregister(f"_h_{table}")
 
     # -- rules -------------------------------------------------------------------------------------
-    def relevant(self, stage: str) -> list[Rule]:
-        """The stage's rules that can fire on the loaded pass (all of them when pruning is off)."""
-        rules = self.rules[stage]
-        if not self.prune:
-            return list(rules)
-        wanted = {kp for r in rules for kp in r.requires_kb}
-        hit = self._kb_index.matched((k[0] for k in self._pass_keys), (k[1] for k in self._pass_keys), wanted)
-        return [
-            r
-            for r in rules
-            if (not r.requires_kb or any((kp, key) in hit for kp in r.requires_kb for key in (ALL, *r.kb_keys)))
-            and (not (r.requires_visit or r.requires_med_type) or any(self._visit_ok(r, f) for f in self._visit_facts))
-        ]
-
-    @staticmethod
-    def _visit_ok(rule: Rule, facts: set[str]) -> bool:
-        """One incoming visit has every fact the rule requires and, if it names any, one of its med_types."""
-        return facts.issuperset(rule.requires_visit) and (
-            not rule.requires_med_type or any(f"med_type={t}" in facts for t in rule.requires_med_type)
-        )
-
-    def prepare(self, stage: str, as_of: dt.date) -> dict[str, str]:
-        """The stage's rule SQL texts by rule code, with the parameters in force on `as_of` (cached per date).
-
-        Kept as text: DuckDB re-plans a table-reading prepared statement on every EXECUTE anyway."""
-        key = (stage, as_of)
-        sqls = self._by_date.get(key)
-        if sqls is None:
-            sqls = self._by_date[key] = {r.code: self._rule_sql(r, as_of) for r in self.rules[stage]}
-        return sqls
-
     def _rule_sql(self, rule: Rule, as_of: dt.date) -> str:
         sql = rule_query(rule, bound_params(rule, as_of, self.region))
         cols = ", ".join(f"CAST({c} AS {_RESULT_TYPES[c]}) AS {c}" for c in OUTPUT_COLUMNS)

@@ -268,6 +268,7 @@ def run(
                 "FUNDGUARD_AUDIT_MAX_BATCH",
                 "FUNDGUARD_AUDIT_POOL",
                 "FUNDGUARD_AUDIT_MAX_WAIT_MS",
+                "FUNDGUARD_AUDIT_EXECUTOR",
             )
         },
         "store": {"path": str(history), "rows": store_rows},
