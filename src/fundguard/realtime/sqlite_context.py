@@ -60,6 +60,10 @@ _INDEXES = (
     f"CREATE INDEX {KB_IN_FORCE}_type ON {KB_IN_FORCE} (kp_type)",
     f"CREATE INDEX {KB_IN_FORCE}_code ON {KB_IN_FORCE} (med_list_codg)",
     f"CREATE INDEX {KB_IN_FORCE}_prefix ON {KB_IN_FORCE} (code_prefix)",
+    f"CREATE INDEX {KB_IN_FORCE}_upper ON {KB_IN_FORCE} (upper(med_list_codg))",  # ICD codes in any case
+    # the name-only points of kb_name_kp (rules/_shared): a few thousand of 120 000
+    f"CREATE INDEX {KB_IN_FORCE}_name_only ON {KB_IN_FORCE} (kp_type) WHERE coalesce(med_list_codg, '') = '' "
+    "AND coalesce(code_prefix, '') = '' AND coalesce(item_name, '') <> ''",
     "CREATE INDEX fixmedins_code ON fixmedins (fixmedins_code)",
     "CREATE INDEX practitioner_code ON practitioner (prac_code)",
 )

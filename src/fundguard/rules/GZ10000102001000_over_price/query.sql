@@ -8,6 +8,8 @@ WITH cap_min AS (
     JOIN (SELECT DISTINCT hosp_tier FROM medins) t
         ON coalesce(k.group_name, '') = '' OR k.group_name = CAST(t.hosp_tier AS VARCHAR)
     WHERE k.kp_type = 'item_price_cap' AND k.limit_num IS NOT NULL
+        -- only the billed codes' caps (事中 on SQLite: not all of them grouped in every statement)
+        AND k.med_list_codg IN (SELECT med_list_codg FROM kb_billed)
     GROUP BY k.med_list_codg, coalesce(t.hosp_tier, -1)
 ),
 refund AS (
