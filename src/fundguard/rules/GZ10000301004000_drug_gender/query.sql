@@ -5,30 +5,36 @@ WITH refunds AS (
   WHERE init_feedetl_sn IS NOT NULL
   GROUP BY init_feedetl_sn
 ),
-points AS (
-  -- match key: the exact code (length -1), else the prefix (its length)
-  SELECT kp_id, limit_value, item_name, coalesce(med_list_codg, code_prefix) AS mkey,
-         CASE WHEN med_list_codg IS NOT NULL THEN -1 ELSE length(code_prefix) END AS mlen
-  FROM kb
-  WHERE kp_type = 'drug_gender' AND limit_value IN ('男', '女')
-    AND (med_list_codg IS NOT NULL OR code_prefix IS NOT NULL)
+-- Knowledge first (docs/performance.md, round 3): the distinct billed codes (shared relation kb_billed) meet the
+-- points by exact code, and, for points given by a prefix, by the code cut to each prefix length that occurs (its
+-- own projection, so the join stays an equality). Only then the lines of matched codes are read. The joins are
+-- CROSS JOINs with the keys in WHERE: DuckDB and Spark plan the same hash joins, and SQLite (事中) keeps the codes
+-- as the outer loop and looks the points up by index.
+billed AS (
+  SELECT DISTINCT med_list_codg FROM kb_billed WHERE orig = 1 AND med_list_codg IS NOT NULL
 ),
 match_len AS (
-  SELECT DISTINCT mlen AS len FROM points
+  SELECT DISTINCT length(code_prefix) AS len
+  FROM kb
+  WHERE kp_type = 'drug_gender' AND limit_value IN ('男', '女') AND med_list_codg IS NULL AND code_prefix IS NOT NULL
 ),
--- Knowledge first (docs/performance.md, round 3): exact codes and every prefix length that occurs are one keyed
--- hash join over the distinct billed codes (shared relation kb_billed), not over lines x lengths; the key is cut
--- in its own projection so the join stays an equality. Only then the lines of matched codes are read.
 code_kp AS (
   SELECT c.med_list_codg, k.kp_id, k.limit_value, k.item_name,
          CASE k.limit_value WHEN '男' THEN '2' ELSE '1' END AS other_gend  -- the gend a line must have to fire
+  FROM billed c
+  CROSS JOIN kb k
+  WHERE k.med_list_codg = c.med_list_codg AND k.kp_type = 'drug_gender' AND k.limit_value IN ('男', '女')
+  UNION ALL
+  SELECT c.med_list_codg, k.kp_id, k.limit_value, k.item_name,
+         CASE k.limit_value WHEN '男' THEN '2' ELSE '1' END AS other_gend
   FROM (
-    SELECT b.med_list_codg, l.len,
-           CASE WHEN l.len = -1 THEN b.med_list_codg ELSE substr(b.med_list_codg, 1, l.len) END AS mkey
-    FROM (SELECT DISTINCT med_list_codg FROM kb_billed WHERE orig = 1 AND med_list_codg IS NOT NULL) b
+    SELECT b.med_list_codg, l.len, substr(b.med_list_codg, 1, l.len) AS mkey
+    FROM billed b
     CROSS JOIN match_len l
   ) c
-  JOIN points k ON k.mkey = c.mkey AND k.mlen = c.len
+  CROSS JOIN kb k
+  WHERE k.code_prefix = c.mkey AND length(k.code_prefix) = c.len AND k.med_list_codg IS NULL
+    AND k.kp_type = 'drug_gender' AND k.limit_value IN ('男', '女')
 ),
 matched AS (
   SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
