@@ -12,7 +12,7 @@ is fixed here, in the translation, never in a rule:
   exactly 0.01 in DuckDB is then 0.01, not 0.010000000000001563, and compares as DuckDB does.
 - Dates and times are ISO text ('2025-03-01', '2025-03-01 10:00:00'): casts become DATE()/DATETIME(),
   year()/month()/day()/hour() STRFTIME, date_diff counts calendar days or minutes as DuckDB does
-  (boundaries crossed), date_trunc('month') and last_day become date modifiers.
+  (boundaries crossed), date_trunc('month') (a timestamp) and last_day (a date) become date modifiers.
 - CAST(x AS INTEGER) rounds (DuckDB) instead of truncating (SQLite); contains() is INSTR() > 0; chr() is
   CHAR(); CAST(x AS VARCHAR) of a DECIMAL(p, s) keeps its s places, as DuckDB prints it.
 - LIKE is case-sensitive in DuckDB: connections running these statements set
@@ -119,7 +119,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         unit = _unit(node)
         if unit != "month":
             raise ValueError(f"date_trunc unit {unit!r} has no SQLite translation")
-        return _fn("DATE", node.this, exp.Literal.string("start of month"))
+        return _fn("DATETIME", node.this, exp.Literal.string("start of month"))  # a TIMESTAMP, as DuckDB
     if isinstance(node, exp.LastDay):
         mods = ("start of month", "+1 month", "-1 day")
         return _fn("DATE", node.this, *(exp.Literal.string(m) for m in mods))
