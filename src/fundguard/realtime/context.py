@@ -73,18 +73,23 @@ RESULT_COLUMNS = ("rule_code", *OUTPUT_COLUMNS)
 # One statement for what pruning needs: 'k' rows = every code and name of the pass's visits (incoming
 # lines, earlier settlements of the same visits, diagnoses, operations, the main diagnosis), what a
 # rule's knowledge join could meet; 'v' rows = facts of each incoming visit, read through the rule
-# views (the same is_inpatient the rules see).
-_PASS_KEYS_SQL = """
+# views (the same is_inpatient the rules see). Plain SQL, run by both executors.
+PASS_KEYS_SQL = """
 SELECT 'k', med_list_codg, hilist_name FROM fee_list_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'k', diag_code, diag_name FROM diag_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'k', oprn_oprt_code, oprn_oprt_name FROM oprn_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'k', dscg_maindiag_code, dscg_maindiag_name FROM mdtrt_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'v', CASE WHEN m.is_inpatient THEN 'inpatient' ELSE 'outpatient' END,
-    concat_ws(' ', CASE WHEN EXISTS (SELECT 1 FROM oprn o WHERE o.mdtrt_id = m.mdtrt_id) THEN 'operation' END,
-        CASE WHEN EXISTS (SELECT 1 FROM psn p WHERE p.psn_no = m.psn_no AND p.die_date IS NOT NULL) THEN 'deceased' END,
-        'med_type=' || m.med_type)
+    CASE WHEN EXISTS (SELECT 1 FROM oprn o WHERE o.mdtrt_id = m.mdtrt_id) THEN 'operation ' ELSE '' END
+    || CASE WHEN EXISTS (SELECT 1 FROM psn p WHERE p.psn_no = m.psn_no AND p.die_date IS NOT NULL)
+       THEN 'deceased ' ELSE '' END
+    || coalesce('med_type=' || m.med_type, '')
     FROM mdtrt m WHERE m.mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 """
+# The institutions of the loaded pass, for PASS_MEDINS (both executors; plain SQL).
+PASS_MEDINS_SQL = f"""INSERT INTO {PASS_MEDINS} SELECT * FROM fixmedins WHERE fixmedins_code IN (
+    SELECT fixmedins_code FROM fee_list_d UNION SELECT fixmedins_code FROM setl_d
+    UNION SELECT fixmedins_code FROM mdtrt_d)"""
 
 
 def _text(v: Any) -> str | None:
@@ -308,18 +313,14 @@ class EvalContext(RuleContext):
                 rows = [r for c in claims for r in c.tables.get(table, [])]
                 if rows:
                     self._insert(table, rows)
-            con.execute(
-                f"""INSERT INTO {PASS_MEDINS} SELECT * FROM fixmedins WHERE fixmedins_code IN (
-                SELECT fixmedins_code FROM fee_list_d UNION SELECT fixmedins_code FROM setl_d
-                UNION SELECT fixmedins_code FROM mdtrt_d)"""
-            )
+            con.execute(PASS_MEDINS_SQL)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
         self._filled.clear()
         self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
-        self._read_pass_keys(con.execute(_PASS_KEYS_SQL).fetchall() if self.prune else [])
+        self._read_pass_keys(con.execute(PASS_KEYS_SQL).fetchall() if self.prune else [])
         return {r[0] for r in con.execute("SELECT DISTINCT psn_no FROM psn_info").fetchall()}
 
     def _load_history(self, claims: Sequence[ClaimRows]) -> None:

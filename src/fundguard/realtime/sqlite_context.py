@@ -34,7 +34,9 @@ from fundguard.realtime.context import (
     CLAIM_TABLES,
     EMPTY_TABLES,
     KB_IN_FORCE,
+    PASS_KEYS_SQL,
     PASS_MEDINS,
+    PASS_MEDINS_SQL,
     RESULT_COLUMNS,
     ClaimRows,
     RuleContext,
@@ -42,19 +44,6 @@ from fundguard.realtime.context import (
 from fundguard.realtime.history import REFERENCE_TABLES, open_persons, open_store
 from fundguard.realtime.relevance import KbIndex
 
-# The pruning statement of context._PASS_KEYS_SQL, in SQLite (no concat_ws before SQLite 3.44).
-_PASS_KEYS_SQL = """
-SELECT 'k', med_list_codg, hilist_name FROM fee_list_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
-UNION ALL SELECT 'k', diag_code, diag_name FROM diag_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
-UNION ALL SELECT 'k', oprn_oprt_code, oprn_oprt_name FROM oprn_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
-UNION ALL SELECT 'k', dscg_maindiag_code, dscg_maindiag_name FROM mdtrt_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
-UNION ALL SELECT 'v', CASE WHEN m.is_inpatient THEN 'inpatient' ELSE 'outpatient' END,
-    CASE WHEN EXISTS (SELECT 1 FROM oprn o WHERE o.mdtrt_id = m.mdtrt_id) THEN 'operation ' ELSE '' END
-    || CASE WHEN EXISTS (SELECT 1 FROM psn p WHERE p.psn_no = m.psn_no AND p.die_date IS NOT NULL)
-       THEN 'deceased ' ELSE '' END
-    || coalesce('med_type=' || m.med_type, '')
-    FROM mdtrt m WHERE m.mdtrt_id IN (SELECT mdtrt_id FROM _claims)
-"""
 # indexes on the tables the rules join knowledge and masters from; the per-pass tables are a few hundred rows
 _INDEXES = (
     f"CREATE INDEX {KB_IN_FORCE}_type ON {KB_IN_FORCE} (kp_type)",
@@ -206,18 +195,14 @@ class SqliteContext(RuleContext):
             self._load_history(claims)
             for table in CLAIM_TABLES:
                 self._insert_dicts(table, (r for c in claims for r in c.tables.get(table, [])))
-            lite.execute(
-                f"""INSERT INTO {PASS_MEDINS} SELECT * FROM fixmedins WHERE fixmedins_code IN (
-                SELECT fixmedins_code FROM fee_list_d UNION SELECT fixmedins_code FROM setl_d
-                UNION SELECT fixmedins_code FROM mdtrt_d)"""
-            )
+            lite.execute(PASS_MEDINS_SQL)
             lite.execute("COMMIT")
         except BaseException:
             lite.execute("ROLLBACK")
             raise
         self._filled.clear()
         self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
-        self._read_pass_keys(lite.execute(_PASS_KEYS_SQL).fetchall() if self.prune else [])
+        self._read_pass_keys(lite.execute(PASS_KEYS_SQL).fetchall() if self.prune else [])
         return {r[0] for r in lite.execute("SELECT DISTINCT psn_no FROM psn_info").fetchall()}
 
     def _load_history(self, claims: Sequence[ClaimRows]) -> None:
