@@ -15,7 +15,7 @@ Pruning: a pass runs only the rules that can fire on its claims — rules declar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -138,6 +138,14 @@ class RuleContext:
         self._visit_facts: list[set[str]] = []
         self.region = region
         self._by_date: dict[tuple[str, dt.date], dict[str, str]] = {}  # (stage, claim date) -> code -> SQL
+        self._rule_shared = {r.code: rule_shared(r) for rs in self.rules.values() for r in rs}
+        self._shared_sql: dict[str, str] = {}  # shared relation -> its SQL in the executor's dialect
+        self._filled: set[str] = set()  # shared relations filled for the loaded pass
+        self._kb_date: dt.date | None = None
+
+    def _execute(self, sql: str) -> None:
+        """Run one statement on the pass database."""
+        raise NotImplementedError
 
     def knowledge_on(self, day: dt.date) -> None:
         raise NotImplementedError
@@ -181,6 +189,36 @@ class RuleContext:
         self._pass_keys = [r[1:] for r in rows if r[0] == "k"]
         self._visit_facts = [{r[1], *(r[2] or "").split()} for r in rows if r[0] == "v"]
 
+    # -- views and shared relations ------------------------------------------------------------------
+    def _create_views(self, present: dict[str, set[str]], translate: Callable[[str], str] = lambda sql: sql) -> None:
+        """The rule views over the pass tables (knowledge: the points in force; institutions: the pass's), in the
+        executor's dialect (`translate` from DuckDB's). A shared relation is a table refilled per pass
+        (`_fill_shared`): as a view it was computed again in every rule statement reading it (+8-24 ms each,
+        docs/performance.md round 3)."""
+        views, _ = view_definitions(
+            lambda t: present.get(t),
+            Scope(admdvs=self.region),
+            source_name=lambda t: {"kb_point": KB_IN_FORCE, "fixmedins": PASS_MEDINS}.get(t, t),
+        )
+        shared = shared_relations()
+        for name, sql in views:
+            self._execute(
+                f"CREATE TABLE {name} AS SELECT * FROM ({translate(sql)}) LIMIT 0"
+                if name in shared
+                else f"CREATE VIEW {name} AS {translate(sql)}"
+            )
+        self._shared_sql = {name: translate(sql) for name, sql in shared.items()}
+
+    def _fill_shared(self, codes: Sequence[str]) -> None:
+        """Fill, from the loaded pass, the shared relations these rules read that are not filled yet
+        (dependencies first: rule_shared lists them in creation order)."""
+        needed = {n for c in codes for n in self._rule_shared.get(c, ())} - self._filled
+        for name, sql in self._shared_sql.items():
+            if name in needed:
+                self._execute(f"DELETE FROM {name}")
+                self._execute(f"INSERT INTO {name} {sql}")
+                self._filled.add(name)
+
     def prepare(self, stage: str, as_of: dt.date) -> dict[str, str]:
         """The stage's rule SQL texts by rule code, with the parameters in force on `as_of` (cached per date)."""
         key = (stage, as_of)
@@ -218,25 +256,8 @@ class EvalContext(RuleContext):
         self._insert_sql = {t: self._insert_statement(t) for t in (*CLAIM_TABLES, "_claims")}
         present = {t: set(table_columns(t)) for t in (*CLAIM_TABLES, *EMPTY_TABLES, *REFERENCE_TABLES)}
         present["kb_point"] = {d[0] for d in con.execute("SELECT * FROM kb_point LIMIT 0").description}
-        views, _ = view_definitions(
-            lambda t: present.get(t),
-            Scope(admdvs=region),
-            source_name=lambda t: {"kb_point": KB_IN_FORCE, "fixmedins": PASS_MEDINS}.get(t, t),
-        )
-        shared = shared_relations()
-        for name, sql in views:
-            # A shared relation is a table refilled per pass (_fill_shared): as a view it was computed again
-            # in every rule statement reading it (+8-24 ms each, docs/performance.md round 3). A plain table
-            # of the in-memory database, not TEMP: the rule cursors are other connections.
-            con.execute(
-                f"CREATE TABLE {name} AS SELECT * FROM ({sql}) LIMIT 0"
-                if name in shared
-                else f"CREATE VIEW {name} AS {sql}"
-            )
-        self._shared_sql = shared
-        self._rule_shared = {r.code: rule_shared(r) for rs in self.rules.values() for r in rs}
-        self._filled: set[str] = set()  # shared relations filled for the loaded pass
-        self._kb_date: dt.date | None = None
+        # plain tables of the in-memory database, not TEMP: the rule cursors are other connections
+        self._create_views(present)
         self._cursors = [con.cursor() for _ in range(max(1, parallel))] if parallel > 1 else []
         for cur in self._cursors:  # rule-only connections
             cur.execute(f"SET disabled_optimizers = '{','.join(LEAN_OPTIMIZERS_OFF)}'")
@@ -386,15 +407,8 @@ class EvalContext(RuleContext):
             chunks = list(self._pool.map(self._exec, self._cursors, parts))
         return [row for chunk in chunks for row in chunk]
 
-    def _fill_shared(self, codes: Sequence[str]) -> None:
-        """Fill, from the loaded pass, the shared relations these rules read that are not filled yet
-        (dependencies first: rule_shared lists them in creation order)."""
-        needed = {n for c in codes for n in self._rule_shared.get(c, ())} - self._filled
-        for name in self._shared_sql:
-            if name in needed:
-                self.con.execute(f"DELETE FROM {name}")
-                self.con.execute(f"INSERT INTO {name} {self._shared_sql[name]}")
-                self._filled.add(name)
+    def _execute(self, sql: str) -> None:
+        self.con.execute(sql)
 
     @staticmethod
     def _exec(con: duckdb.DuckDBPyConnection, sqls: list[str]) -> list[dict[str, Any]]:

@@ -20,16 +20,17 @@ Dates are ISO text ('2025-03-01'), times ISO text with a space ('2025-03-01 10:0
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from fundguard.engine.duck import bound_params, rule_query
 from fundguard.engine.library import OUTPUT_COLUMNS, Rule
-from fundguard.engine.shared import rule_shared, shared_relations
+from fundguard.engine.shared import shared_relations
 from fundguard.engine.sqlite_sql import EXACT_PLACES, affinity, as_time_text, connect, converter, to_sqlite
-from fundguard.engine.views import Scope, table_columns, view_definitions
+from fundguard.engine.views import table_columns
 from fundguard.realtime.context import (
     CLAIM_TABLES,
     EMPTY_TABLES,
@@ -70,6 +71,21 @@ def _time(v: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(v) if isinstance(v, str) else v
 
 
+def _earlier(rows: list[dict], by_psn: dict[str, ClaimRows], key: str, time_col: str) -> list[dict]:
+    """History settlements or visits (`key` setl_id / mdtrt_id) of the pass's persons: not the incoming claim's
+    and, when replaying (history_until), begun before it; a row without its key or time is not history."""
+
+    def kept(r: dict, c: ClaimRows) -> bool:
+        until = c.history_until
+        return (
+            r[key] is not None
+            and r[key] != getattr(c, key)
+            and (until is None or (r[time_col] is not None and r[time_col] < until))
+        )
+
+    return [r for r in rows if kept(r, by_psn[r["psn_no"]])]
+
+
 class SqliteContext(RuleContext):
     """The SQLite executor. Not thread-safe: one pass at a time (the auditor's pool hands contexts out)."""
 
@@ -98,25 +114,8 @@ class SqliteContext(RuleContext):
             self._insert(table, self.con.execute(f"SELECT {cols} FROM h.{table}").fetchall())
         for sql in _INDEXES:
             lite.execute(sql)
-        present = {t: set(cols) for t, cols in self._types.items()}
-        views, _ = view_definitions(
-            lambda t: present.get(t),
-            Scope(admdvs=region),
-            source_name=lambda t: {"kb_point": KB_IN_FORCE, "fixmedins": PASS_MEDINS}.get(t, t),
-        )
-        shared = shared_relations()
-        for name, sql in views:
-            # a shared relation is a table refilled per pass, as in the DuckDB executor
-            lite.execute(
-                f"CREATE TABLE {name} AS SELECT * FROM ({to_sqlite(sql)}) LIMIT 0"
-                if name in shared
-                else f"CREATE VIEW {name} AS {to_sqlite(sql)}"
-            )
-        self._shared_sql = {name: to_sqlite(sql) for name, sql in shared.items()}
+        self._create_views({t: set(cols) for t, cols in self._types.items()}, to_sqlite)
         self._plan_for_small_passes()
-        self._rule_shared = {r.code: rule_shared(r) for rs in self.rules.values() for r in rs}
-        self._filled: set[str] = set()
-        self._kb_date: dt.date | None = None
 
     def _plan_for_small_passes(self) -> None:
         """Statistics for SQLite's planner: the knowledge and masters as they are (ANALYZE), every per-pass
@@ -128,6 +127,20 @@ class SqliteContext(RuleContext):
         lite.execute("DELETE FROM sqlite_stat1 WHERE tbl IN (" + ", ".join("?" * len(small)) + ")", small)
         lite.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, NULL, '200')", [(t,) for t in small])
         lite.execute("ANALYZE sqlite_schema")  # reload the statistics just written
+
+    def _execute(self, sql: str) -> None:
+        self.lite.execute(sql)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All or nothing: a failed load leaves no half-filled pass (the connection is in autocommit mode)."""
+        self.lite.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.lite.execute("ROLLBACK")
+            raise
+        self.lite.execute("COMMIT")
 
     @staticmethod
     def _ddl(table: str, cols: dict[str, str]) -> str:
@@ -154,18 +167,13 @@ class SqliteContext(RuleContext):
         if self._kb_date == day:
             return
         lite, iso = self.lite, day.isoformat()
-        lite.execute("BEGIN")
-        try:
+        with self._transaction():
             lite.execute(f"DELETE FROM {KB_IN_FORCE}")
             lite.execute(
                 f"INSERT INTO {KB_IN_FORCE} SELECT * FROM kb_point WHERE (begndate IS NULL OR begndate <= ?) "
                 "AND (enddate IS NULL OR enddate >= ?) ORDER BY kp_type",
                 [iso, iso],
             )
-            lite.execute("COMMIT")
-        except BaseException:
-            lite.execute("ROLLBACK")
-            raise
         lite.execute(f"ANALYZE {KB_IN_FORCE}")  # the planner's row counts: see _plan_for_small_passes
         marks = ", ".join("?" * len(self._keyed))
         self._kb_index = KbIndex.build(
@@ -184,8 +192,7 @@ class SqliteContext(RuleContext):
     def load(self, claims: Sequence[ClaimRows]) -> set[str]:
         """Fill the tables for a batch of claims of distinct persons; returns the persons known."""
         lite = self.lite
-        lite.execute("BEGIN")
-        try:
+        with self._transaction():
             for table in (*CLAIM_TABLES, "_claims", PASS_MEDINS):
                 lite.execute(f"DELETE FROM {table}")
             lite.executemany(
@@ -196,10 +203,6 @@ class SqliteContext(RuleContext):
             for table in CLAIM_TABLES:
                 self._insert_dicts(table, (r for c in claims for r in c.tables.get(table, [])))
             lite.execute(PASS_MEDINS_SQL)
-            lite.execute("COMMIT")
-        except BaseException:
-            lite.execute("ROLLBACK")
-            raise
         self._filled.clear()
         self.knowledge_on(claims[0].as_of)  # a batch holds claims of one date
         self._read_pass_keys(lite.execute(PASS_KEYS_SQL).fetchall() if self.prune else [])
@@ -212,18 +215,7 @@ class SqliteContext(RuleContext):
         fetched = {t: rows.to_pylist() for t, rows in self._persons.fetch(sorted(by_psn)).items()}
         given = {c.psn_no for c in claims if c.tables.get("psn_info")}
         self._insert_dicts("psn_info", (r for r in fetched.get("psn_info", []) if r["psn_no"] not in given))
-
-        def before(t: dt.datetime | None, until: dt.datetime | None) -> bool:
-            return until is None or (t is not None and t < until)
-
-        setl = [
-            r
-            for r in fetched.get("setl_d", [])
-            if (c := by_psn[r["psn_no"]])
-            and r["setl_id"] is not None
-            and r["setl_id"] != c.setl_id
-            and before(r["setl_time"], c.history_until)
-        ]
+        setl = _earlier(fetched.get("setl_d", []), by_psn, "setl_id", "setl_time")
         self._insert_dicts("setl_d", setl)
         kept_setl = {r["setl_id"] for r in setl}
         incoming_sn = {r["feedetl_sn"] for c in claims for r in c.tables.get("fee_list_d", [])}
@@ -239,14 +231,7 @@ class SqliteContext(RuleContext):
                 and r["feedetl_sn"] not in incoming_sn
             ),
         )
-        visits = [
-            r
-            for r in fetched.get("mdtrt_d", [])
-            if (c := by_psn[r["psn_no"]])
-            and r["mdtrt_id"] is not None
-            and r["mdtrt_id"] != c.mdtrt_id
-            and before(r["begntime"], c.history_until)
-        ]
+        visits = _earlier(fetched.get("mdtrt_d", []), by_psn, "mdtrt_id", "begntime")
         self._insert_dicts("mdtrt_d", visits)
         kept_visits = {r["mdtrt_id"] for r in visits}
         for table in ("diag_d", "oprn_d"):
@@ -271,12 +256,3 @@ class SqliteContext(RuleContext):
                 r["violation_amount"] = _amount(r["violation_amount"])
                 out.append(r)
         return out
-
-    def _fill_shared(self, codes: Sequence[str]) -> None:
-        """Fill, from the loaded pass, the shared relations these rules read (dependencies first)."""
-        needed = {n for c in codes for n in self._rule_shared.get(c, ())} - self._filled
-        for name, sql in self._shared_sql.items():
-            if name in needed:
-                self.lite.execute(f"DELETE FROM {name}")
-                self.lite.execute(f"INSERT INTO {name} {sql}")
-                self._filled.add(name)
