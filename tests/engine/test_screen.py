@@ -88,14 +88,26 @@ def test_filters_limit_written_and_replaced_findings(tiny_warehouse, exemplar_li
     assert {r[2] for r in _findings(tiny_warehouse) if r[1] == "GZ10000102012000"} == {"B1"}
 
 
+def _screen_state(wh) -> tuple[list, list]:
+    con = duckdb.connect(str(wh))
+    try:
+        rules = con.execute("SELECT * FROM screen_rule_state ORDER BY rule_code").fetchall()
+        visits = con.execute("SELECT * FROM screen_visit_state ORDER BY mdtrt_id").fetchall()
+        return rules, visits
+    finally:
+        con.close()
+
+
 def test_failed_run_changes_nothing_and_is_recorded(tiny_warehouse, exemplar_library):
     screen(tiny_warehouse, ScreenOptions(), library=exemplar_library)
     before = _findings(tiny_warehouse)
+    states_before = _screen_state(tiny_warehouse)
     broken = exemplar_library.rules["ZB10000205001000"]
     exemplar_library.rules["ZB10000205001000"] = type(broken)(**{**broken.__dict__, "query": "SELECT 1 AS x"})
     with pytest.raises(FundguardError):
         screen(tiny_warehouse, ScreenOptions(full=True), library=exemplar_library)
     assert _findings(tiny_warehouse) == before
+    assert _screen_state(tiny_warehouse) == states_before  # rule signatures and visit fingerprints too
     con = duckdb.connect(str(tiny_warehouse))
     assert sorted(r[0] for r in con.execute("SELECT status FROM screen_runs").fetchall()) == ["failed", "ok"]
     con.close()

@@ -1,7 +1,10 @@
 """A screening run: every selected rule over the warehouse, findings upserted, the run recorded.
 
-The whole run is one transaction: a failure leaves the findings as they were and records the
-failed run. Rerunning with the same data and library rewrites the same finding ids (idempotent).
+The rules are computed first, into TEMP tables and outside any transaction; the findings, rule states and
+visit fingerprints are then written in one short transaction. A failure leaves the findings as they were and
+records the failed run. Rerunning with the same data and library rewrites the same finding ids (idempotent).
+Why not one transaction around everything: a TEMP table created inside an open DuckDB transaction (the shared
+relations) made every rule reading it 2–3× slower (docs/decisions/0016-screen-computes-then-writes.md).
 """
 
 from __future__ import annotations
@@ -198,14 +201,18 @@ def screen(
         result = ScreenResult(run_id, library.version, opts.engine, period, as_of, region, None)
         if on_start:
             on_start(rules)
+        in_transaction = False
         try:
+            plans = _compute(con, rules, opts, scope, result, started, on_rule)
             con.execute("BEGIN TRANSACTION")
-            _run(con, rules, opts, scope, result, started, on_rule)
+            in_transaction = True
+            _write(con, plans, opts, result)
             result.seconds = time.perf_counter() - t0
             _record_run(con, result, opts, started, "ok", None)
             con.execute("COMMIT")
         except Exception as e:
-            con.execute("ROLLBACK")
+            if in_transaction:
+                con.execute("ROLLBACK")
             result.seconds = time.perf_counter() - t0
             _record_run(con, result, opts, started, "failed", str(e))
             raise
@@ -214,15 +221,17 @@ def screen(
         con.close()
 
 
-def _run(
-    con: duckdb.DuckDBPyConnection,
-    rules: list[Rule],
-    opts: ScreenOptions,
-    scope: Scope,
-    result: ScreenResult,
-    started: dt.datetime,
-    on_rule: Callable[[Rule, RuleStat], None] | None,
-) -> None:
+@dataclass
+class _Plan:
+    rule: Rule
+    bound: dict[str, Any]
+    signature: str
+    mode: str  # full | incremental
+    stat: RuleStat | None = None
+
+
+def _plans(con: duckdb.DuckDBPyConnection, rules: list[Rule], opts: ScreenOptions, result: ScreenResult) -> list[_Plan]:
+    """Per selected rule: its bound parameters, its signature and whether only the changed visits are screened."""
     state.compute_visit_fingerprints(con)
     refs = state.reference_fingerprint(con)
     previous = state.rule_state(con)
@@ -231,7 +240,7 @@ def _run(
     settings = opts.region_settings
     if settings is None:
         settings = store_region_settings(result.region, result.as_of)
-    plans: list[tuple[Rule, dict, str, str]] = []
+    plans: list[_Plan] = []
     for rule in rules:
         setting = settings.get(rule.code, {})
         if setting.get("enabled") is False:
@@ -257,21 +266,37 @@ def _run(
             and previous.get(rule.code) == (sig, last_run)
             and last_run is not None
         )
-        plans.append((rule, bound, sig, "incremental" if incremental else "full"))
-    if any(mode == "incremental" for *_, mode in plans):
+        plans.append(_Plan(rule, bound, sig, "incremental" if incremental else "full"))
+    return plans
+
+
+def _compute(
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    opts: ScreenOptions,
+    scope: Scope,
+    result: ScreenResult,
+    started: dt.datetime,
+    on_rule: Callable[[Rule, RuleStat], None] | None,
+) -> list[_Plan]:
+    """Run every planned rule into the TEMP table _run_new (the findings of this run); nothing persistent changes."""
+    plans = _plans(con, rules, opts, result)
+    if any(p.mode == "incremental" for p in plans):
         result.affected_visits = state.compute_affected(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _run_new AS SELECT {', '.join(FINDING_COLUMNS)} FROM findings LIMIT 0")
     detected = started.isoformat(sep=" ")
     spark_ctx = _SparkContext(con, scope, opts) if opts.engine == "spark" else None
     filled: dict[str, float] = {}  # shared relations materialized in this pass
     try:
         for mode_pass in ("full", "incremental"):
-            todo = [p for p in plans if p[3] == mode_pass]
+            todo = [p for p in plans if p.mode == mode_pass]
             if not todo:
                 continue
             if mode_pass == "incremental":
                 unmaterialize(con, filled)
                 create_views(con, Scope(scope.period_start, scope.period_end, scope.admdvs, visit_table="_affected"))
-            for rule, bound, sig, mode in todo:
+            for plan in todo:
+                rule = plan.rule
                 if spark_ctx is None:
                     materialize(con, rule_shared(rule), filled)
                     for name, secs in filled.items():
@@ -281,45 +306,65 @@ def _run(
                     result.shared_seconds.update(spark_ctx.write_shared(rule_shared(rule)))
                 t = time.perf_counter()
                 if spark_ctx is not None:
-                    spark_ctx.findings_into(con, rule, bound, result.run_id, result.library_version, detected, opts)
+                    spark_ctx.findings_into(
+                        con, rule, plan.bound, result.run_id, result.library_version, detected, opts
+                    )
                 else:
-                    query = rule_query(rule, bound)
+                    query = rule_query(rule, plan.bound)
                     check_output(con, rule, f"({query})")
-                    sql = findings_sql(rule, query, bound, result.run_id, result.library_version, detected, "duckdb")
+                    sql = findings_sql(
+                        rule, query, plan.bound, result.run_id, result.library_version, detected, "duckdb"
+                    )
                     con.execute(
                         f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ({sql}) n WHERE {findings_filter(opts, 'n')}"
                     )
-                scope_cond = f"rule_code = '{rule.code}' AND {findings_filter(opts)}"
-                if mode == "incremental":
-                    scope_cond += " AND mdtrt_id IN (SELECT mdtrt_id FROM _affected)"
-                con.execute(f"DELETE FROM findings WHERE {scope_cond}")
-                con.execute("DELETE FROM findings WHERE finding_id IN (SELECT finding_id FROM _new)")
-                cols = ", ".join(FINDING_COLUMNS)
-                con.execute(f"INSERT INTO findings ({cols}) SELECT {cols} FROM _new")
+                con.execute("INSERT INTO _run_new SELECT * FROM _new")
                 n, amount = con.execute("SELECT count(*), coalesce(sum(violation_amount), 0) FROM _new").fetchone()
-                tn, tamount = con.execute(
-                    f"SELECT count(*), coalesce(sum(violation_amount), 0) FROM findings "
-                    f"WHERE rule_code = '{rule.code}' AND {findings_filter(opts)}"
-                ).fetchone()
-                stat = RuleStat(
-                    rule.code,
-                    rule.name,
-                    mode,
-                    int(n),
-                    float(amount),
-                    int(tn),
-                    float(tamount),
-                    round(time.perf_counter() - t, 3),
+                plan.stat = RuleStat(
+                    rule.code, rule.name, plan.mode, int(n), float(amount), seconds=round(time.perf_counter() - t, 3)
                 )
-                result.stats.append(stat)
-                state.store_rule_state(con, rule.code, result.run_id, sig)
+                result.stats.append(plan.stat)
                 if on_rule:
-                    on_rule(rule, stat)
+                    on_rule(rule, plan.stat)
     finally:
         if spark_ctx is not None:
             spark_ctx.close()
     unmaterialize(con, filled)
     con.execute("DROP TABLE IF EXISTS _new")
+    return plans
+
+
+def _codes_in(plans: list[_Plan]) -> str:
+    return ", ".join("'" + p.rule.code.replace("'", "''") + "'" for p in plans)
+
+
+def _write(con: duckdb.DuckDBPyConnection, plans: list[_Plan], opts: ScreenOptions, result: ScreenResult) -> None:
+    """Replace the screened rules' findings within the filters by this run's (in the caller's transaction)."""
+    where = findings_filter(opts)
+    full = [p for p in plans if p.mode == "full"]
+    incremental = [p for p in plans if p.mode == "incremental"]
+    if full:
+        con.execute(f"DELETE FROM findings WHERE rule_code IN ({_codes_in(full)}) AND {where}")
+    if incremental:
+        con.execute(
+            f"DELETE FROM findings WHERE rule_code IN ({_codes_in(incremental)}) AND {where} "
+            "AND mdtrt_id IN (SELECT mdtrt_id FROM _affected)"
+        )
+    # the same keys found again outside the filters' scope are one finding, now this run's
+    con.execute("DELETE FROM findings WHERE finding_id IN (SELECT finding_id FROM _run_new)")
+    cols = ", ".join(FINDING_COLUMNS)
+    con.execute(f"INSERT INTO findings ({cols}) SELECT {cols} FROM _run_new")
+    if plans:
+        totals = con.execute(
+            f"SELECT rule_code, count(*), coalesce(sum(violation_amount), 0) FROM findings "
+            f"WHERE rule_code IN ({_codes_in(plans)}) AND {where} GROUP BY rule_code"
+        ).fetchall()
+        by_code = {code: (int(n), float(amount)) for code, n, amount in totals}
+        for p in plans:
+            assert p.stat is not None
+            p.stat.total_findings, p.stat.total_amount = by_code.get(p.rule.code, (0, 0.0))
+            state.store_rule_state(con, p.rule.code, result.run_id, p.signature)
+    con.execute("DROP TABLE IF EXISTS _run_new")
     state.store_visit_fingerprints(con, result.run_id)
 
 
