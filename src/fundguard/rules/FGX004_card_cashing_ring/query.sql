@@ -1,8 +1,19 @@
 -- 药店刷卡套现团伙: persons cycling the same drugs through several pharmacies (purchase-refund-repurchase)
 -- who share those (pharmacy, drug) cycles with other persons.
-WITH ph_line AS (
+-- Candidates first: every line below belongs to a (person, drug) with a pharmacy refund (a cycle starts with one),
+-- so the refund lines (under 1 % of all) choose the (person, drug) pairs, and only their lines are tested for being
+-- pharmacy lines (joined to the visit), not all 20M.
+WITH refund_key AS (
+    SELECT DISTINCT f.psn_no, f.med_list_codg
+    FROM fee f
+    JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
+    LEFT JOIN medins i ON i.fixmedins_code = f.fixmedins_code
+    WHERE f.cnt < 0 AND (m.med_type = '41' OR i.fixmedins_type = '2')
+),
+ph_line AS (
     SELECT f.feedetl_sn, f.psn_no, f.fixmedins_code, f.med_list_codg, f.fee_ocur_time, f.fee_date, f.cnt, f.amt
     FROM fee f
+    JOIN refund_key k ON k.psn_no = f.psn_no AND k.med_list_codg = f.med_list_codg
     JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
     LEFT JOIN medins i ON i.fixmedins_code = f.fixmedins_code
     WHERE m.med_type = '41' OR i.fixmedins_type = '2'

@@ -8,14 +8,6 @@ WITH refund AS (
     WHERE init_feedetl_sn IS NOT NULL
     GROUP BY init_feedetl_sn
 ),
-line AS (
-    -- original lines net of their refunds; fully refunded lines drop out
-    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
-    FROM fee f
-    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
-),
 scope AS (
     SELECT kp_id, med_list_codg, code_prefix, related_codg, group_name, begndate, enddate, admdvs
     FROM kb
@@ -23,10 +15,16 @@ scope AS (
       AND related_codg IS NOT NULL
       AND (med_list_codg IS NOT NULL OR code_prefix IS NOT NULL)
 ),
+chronic_visit AS (
+    SELECT mdtrt_id, dscg_maindiag_code FROM mdtrt WHERE med_type = '14'
+),
 visit_diag AS (
-    SELECT mdtrt_id, diag_code FROM diag WHERE diag_code IS NOT NULL
+    -- only the 门诊慢特病 visits' diagnoses (a fifth of all at 20M lines): the DISTINCT below is the costliest step
+    SELECT d.mdtrt_id, d.diag_code
+    FROM diag d
+    WHERE d.diag_code IS NOT NULL AND d.mdtrt_id IN (SELECT mdtrt_id FROM chronic_visit)
     UNION
-    SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
+    SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM chronic_visit WHERE dscg_maindiag_code IS NOT NULL
 ),
 related_len AS (
     SELECT DISTINCT length(related_codg) AS len FROM scope
@@ -50,12 +48,20 @@ visit_kind AS (
     FROM visit_scope
     GROUP BY psn_no, substr(coalesce(med_list_codg, code_prefix), 1, 1)
 ),
+candidate AS (
+    -- original drug lines of 门诊慢特病 visits of a drug kind the person's 病种 cover; only these are netted
+    SELECT f.*, vk.disease, vk.kp_id
+    FROM fee f
+    JOIN chronic_visit v ON v.mdtrt_id = f.mdtrt_id
+    JOIN visit_kind vk ON vk.psn_no = f.psn_no AND vk.kind = substr(f.med_list_codg, 1, 1)
+    WHERE f.init_feedetl_sn IS NULL AND f.list_type IN ('101', '103', '104')
+),
 judged AS (
-    SELECT l.*, vk.disease, vk.kp_id
-    FROM line l
-    JOIN mdtrt v ON v.mdtrt_id = l.mdtrt_id AND v.med_type = '14'
-    JOIN visit_kind vk ON vk.psn_no = l.psn_no AND vk.kind = substr(l.med_list_codg, 1, 1)
-    WHERE l.list_type IN ('101', '103', '104') AND l.net_amt > 0
+    -- net of their refunds; fully refunded lines drop out
+    SELECT c.*, c.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, c.amt + coalesce(r.refund_amt, 0) AS net_amt
+    FROM candidate c
+    LEFT JOIN refund r ON r.init_feedetl_sn = c.feedetl_sn
+    WHERE c.cnt + coalesce(r.refund_cnt, 0) > 0 AND c.amt + coalesce(r.refund_amt, 0) > 0
 ),
 in_scope AS (
     SELECT DISTINCT j.feedetl_sn
