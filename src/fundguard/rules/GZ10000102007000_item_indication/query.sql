@@ -57,9 +57,7 @@ matched AS (
     WHERE l.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 restricted AS (
-    SELECT
-        l.*,
-        row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY l.kp_id) AS kp_rank
+    SELECT l.*
     FROM matched l
     WHERE (l.begndate IS NULL OR l.begndate <= l.fee_date)
       AND (l.enddate IS NULL OR l.fee_date <= l.enddate)
@@ -82,6 +80,14 @@ fits AS (
     JOIN visit_diag d
         ON d.mdtrt_id = r.mdtrt_id
         AND substr(d.diag_code, 1, length(r.related_codg)) = r.related_codg
+),
+unfit AS (
+    -- the lines without a fitting diagnosis, each point in force ranked by kp_id; ranked only now, after the line
+    -- filters, because the window sorts every row it sees with all its columns (at 20M: 1M rows, 1.6 s)
+    SELECT r.*, row_number() OVER (PARTITION BY r.feedetl_sn ORDER BY r.kp_id) AS kp_rank
+    FROM restricted r
+    LEFT JOIN fits f ON f.feedetl_sn = r.feedetl_sn
+    WHERE f.feedetl_sn IS NULL AND r.net_amt > 0
 )
 SELECT
     r.feedetl_sn,
@@ -98,9 +104,6 @@ SELECT
     r.kp_id,
     '限定适应症=' || coalesce(r.related_name, '') || '（ICD-10 ' || r.related_codg || '等）；就诊诊断数=' || CAST(dl.diag_cnt AS VARCHAR)
         || '；诊断示例=' || dl.first_diag AS detail
-FROM restricted r
+FROM unfit r
 JOIN diag_list dl ON dl.mdtrt_id = r.mdtrt_id
-LEFT JOIN fits f ON f.feedetl_sn = r.feedetl_sn
 WHERE r.kp_rank = 1
-  AND f.feedetl_sn IS NULL
-  AND r.net_amt > 0
