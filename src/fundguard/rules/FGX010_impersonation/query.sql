@@ -20,15 +20,21 @@ match_len AS (
 ),
 -- Speed (20M lines): diagnoses are cut to the key lengths and hash-joined (no loop over diagnoses x points); the
 -- visit, person, other-visit and payment lookups run only for the contradicting visits.
-contra AS (
-    -- gender-limited diagnoses on the visit
-    SELECT c.mdtrt_id, c.diag_code AS code, '诊断' AS what, k.limit_value, k.kp_id
+code_kp AS (
+    -- the distinct diagnosis codes (thousands, where the diagnoses are millions) cut to the key lengths and matched
+    SELECT c.diag_code, k.limit_value, k.kp_id
     FROM (
-        SELECT d.mdtrt_id, d.diag_code, l.len,
+        SELECT d.diag_code, l.len,
             CASE WHEN l.len = -1 THEN upper(d.diag_code) ELSE substr(upper(d.diag_code), 1, l.len) END AS mkey
-        FROM visit_diag d CROSS JOIN match_len l
+        FROM (SELECT DISTINCT diag_code FROM visit_diag) d CROSS JOIN match_len l
     ) c
     JOIN gk k ON k.mkey = c.mkey AND k.mlen = c.len
+),
+contra AS (
+    -- gender-limited diagnoses on the visit
+    SELECT d.mdtrt_id, d.diag_code AS code, '诊断' AS what, k.limit_value, k.kp_id
+    FROM visit_diag d
+    JOIN code_kp k ON k.diag_code = d.diag_code
     UNION ALL
     -- gender-limited service items, drugs and consumables billed on the visit (not refunded lines)
     SELECT f.mdtrt_id, f.med_list_codg AS code,
