@@ -318,7 +318,8 @@ def _compute(
                     con.execute(
                         f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ({sql}) n WHERE {findings_filter(opts, 'n')}"
                     )
-                con.execute("INSERT INTO _run_new SELECT * FROM _new")
+                cols = ", ".join(FINDING_COLUMNS)
+                con.execute(f"INSERT INTO _run_new ({cols}) SELECT {cols} FROM _new")
                 n, amount = con.execute("SELECT count(*), coalesce(sum(violation_amount), 0) FROM _new").fetchone()
                 plan.stat = RuleStat(
                     rule.code, rule.name, plan.mode, int(n), float(amount), seconds=round(time.perf_counter() - t, 3)
