@@ -5,10 +5,24 @@ WITH refunded AS (
     WHERE refd_setl_flag = '1' AND init_setl_id IS NOT NULL
 ),
 valid AS (
-    SELECT s.*
+    SELECT s.setl_id, s.mdtrt_id, s.psn_no, s.fixmedins_code, s.setl_time, s.begndate, s.enddate, s.medfee_sumamt,
+        s.fund_pay_sumamt
     FROM setl s
     LEFT JOIN refunded r ON r.init_setl_id = s.setl_id
     WHERE s.refd_setl_flag = '0' AND r.init_setl_id IS NULL
+),
+-- Candidates first: only (person, institution, total) keys held by two or more settlements can pair, so the
+-- self-join runs over those settlements, not all 5.6M (at 20M lines the self-join alone took 2 s)
+dup_key AS (
+    SELECT psn_no, fixmedins_code, medfee_sumamt
+    FROM valid
+    GROUP BY psn_no, fixmedins_code, medfee_sumamt
+    HAVING count(*) > 1
+),
+candidate AS (
+    SELECT v.*
+    FROM valid v
+    JOIN dup_key k ON k.psn_no = v.psn_no AND k.fixmedins_code = v.fixmedins_code AND k.medfee_sumamt = v.medfee_sumamt
 ),
 pair AS (
     -- a = the earlier settlement, b = the later one with the same person, institution and total
@@ -26,8 +40,8 @@ pair AS (
         a.mdtrt_id = b.mdtrt_id
             AND coalesce(CAST(a.begndate AS VARCHAR), '') = coalesce(CAST(b.begndate AS VARCHAR), '')
             AND coalesce(CAST(a.enddate AS VARCHAR), '') = coalesce(CAST(b.enddate AS VARCHAR), '') AS same_visit
-    FROM valid a
-    JOIN valid b
+    FROM candidate a
+    JOIN candidate b
         ON a.psn_no = b.psn_no
         AND a.fixmedins_code = b.fixmedins_code
         AND a.medfee_sumamt = b.medfee_sumamt
