@@ -4,8 +4,14 @@ WITH refunded AS (
     FROM setl
     WHERE refd_setl_flag = '1' AND init_setl_id IS NOT NULL
 ),
+stay AS (
+    SELECT mdtrt_id, psn_no, fixmedins_code, begntime, endtime, begndate, enddate, inhosp_stas
+    FROM mdtrt
+    WHERE is_inpatient AND begndate IS NOT NULL
+),
 otp AS (
-    -- valid outpatient/pharmacy settlements that were not reversed later
+    -- valid outpatient/pharmacy settlements that were not reversed later, of persons with an inpatient stay (a
+    -- few percent of the settlements: only these are joined to their visits)
     SELECT s.*, CAST(s.setl_time AS DATE) AS setl_date, m.med_type AS visit_med_type
     FROM setl s
     JOIN mdtrt m ON m.mdtrt_id = s.mdtrt_id
@@ -13,11 +19,7 @@ otp AS (
     WHERE s.refd_setl_flag = '0'
       AND NOT m.is_inpatient
       AND r.init_setl_id IS NULL
-),
-stay AS (
-    SELECT mdtrt_id, psn_no, fixmedins_code, begntime, endtime, begndate, enddate, inhosp_stas
-    FROM mdtrt
-    WHERE is_inpatient AND begndate IS NOT NULL
+      AND s.psn_no IN (SELECT psn_no FROM stay)
 ),
 hit AS (
     SELECT
