@@ -31,6 +31,7 @@ from fundguard.engine.views import Scope
 from fundguard.warehouse import connect, table_exists
 
 LINE_LOCAL_OBJECTS = ("line", "settlement", "visit")
+_COLUMNS = ", ".join(FINDING_COLUMNS)  # the findings columns, in order, for SQL
 
 
 @dataclass
@@ -283,7 +284,7 @@ def _compute(
     plans = _plans(con, rules, opts, result)
     if any(p.mode == "incremental" for p in plans):
         result.affected_visits = state.compute_affected(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _run_new AS SELECT {', '.join(FINDING_COLUMNS)} FROM findings LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _run_new AS SELECT {_COLUMNS} FROM findings LIMIT 0")
     detected = started.isoformat(sep=" ")
     spark_ctx = _SparkContext(con, scope, opts) if opts.engine == "spark" else None
     filled: dict[str, float] = {}  # shared relations materialized in this pass
@@ -318,8 +319,7 @@ def _compute(
                     con.execute(
                         f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ({sql}) n WHERE {findings_filter(opts, 'n')}"
                     )
-                cols = ", ".join(FINDING_COLUMNS)
-                con.execute(f"INSERT INTO _run_new ({cols}) SELECT {cols} FROM _new")
+                con.execute(f"INSERT INTO _run_new ({_COLUMNS}) SELECT {_COLUMNS} FROM _new")
                 n, amount = con.execute("SELECT count(*), coalesce(sum(violation_amount), 0) FROM _new").fetchone()
                 plan.stat = RuleStat(
                     rule.code, rule.name, plan.mode, int(n), float(amount), seconds=round(time.perf_counter() - t, 3)
@@ -353,8 +353,7 @@ def _write(con: duckdb.DuckDBPyConnection, plans: list[_Plan], opts: ScreenOptio
         )
     # the same keys found again outside the filters' scope are one finding, now this run's
     con.execute("DELETE FROM findings WHERE finding_id IN (SELECT finding_id FROM _run_new)")
-    cols = ", ".join(FINDING_COLUMNS)
-    con.execute(f"INSERT INTO findings ({cols}) SELECT {cols} FROM _run_new")
+    con.execute(f"INSERT INTO findings ({_COLUMNS}) SELECT {_COLUMNS} FROM _run_new")
     if plans:
         totals = con.execute(
             f"SELECT rule_code, count(*), coalesce(sum(violation_amount), 0) FROM findings "
@@ -462,7 +461,7 @@ class _SparkContext:
         out = Path(self.tmp.name) / f"findings-{rule.code}"
         self.spark.sql(sql).write.mode("overwrite").parquet(str(out))
         # no rows: Spark may write no data file; an empty relation with the findings columns stands in
-        empty = f"(SELECT {', '.join(FINDING_COLUMNS)} FROM findings LIMIT 0)"
+        empty = f"(SELECT {_COLUMNS} FROM findings LIMIT 0)"
         source = f"read_parquet('{out}/*.parquet')" if any(out.glob("*.parquet")) else empty
         con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM {source} n WHERE {findings_filter(opts, 'n')}")
         shutil.rmtree(out, ignore_errors=True)
