@@ -10,8 +10,8 @@ stay AS (
     WHERE is_inpatient AND begndate IS NOT NULL
 ),
 otp AS (
-    -- valid outpatient/pharmacy settlements that were not reversed later, of persons with an inpatient stay (a
-    -- few percent of the settlements: only these are joined to their visits)
+    -- valid outpatient/pharmacy settlements that were not reversed later, of persons with an inpatient stay (at 20M
+    -- lines 823k of 5.6M settlements)
     SELECT s.*, CAST(s.setl_time AS DATE) AS setl_date, m.med_type AS visit_med_type
     FROM setl s
     JOIN mdtrt m ON m.mdtrt_id = s.mdtrt_id
