@@ -24,6 +24,8 @@ class Settings:
     # DuckDB resources; memory_limit like "8GB" (empty = DuckDB default 80% of RAM).
     duckdb_threads: int = 0
     duckdb_memory_limit: str = ""
+    # Rules a DuckDB screen computes at once, each on its own connection (1 = one after another).
+    screen_workers: int = 2
     # Web app.
     host: str = "127.0.0.1"
     port: int = 8000

@@ -150,3 +150,23 @@ def test_region_settings_switch_rules_off_and_change_parameters(tiny_warehouse, 
     assert result.disabled == ["GZ10000301004000"]
     codes = {s.code: s.total_findings for s in result.stats}
     assert "GZ10000301004000" not in codes and codes["GZ10000204001000"] == 0  # gap of 5 days > 3
+
+
+def test_rules_at_once_or_one_after_another_give_the_same_findings(tiny_warehouse, exemplar_library, monkeypatch):
+    # a connection held open shares the database instance with the screen's: it sees what the run attaches
+    watcher = duckdb.connect(str(tiny_warehouse))
+    try:
+        results = {}
+        for workers in ("1", "2"):
+            monkeypatch.setenv("FUNDGUARD_SCREEN_WORKERS", workers)
+            res = screen(tiny_warehouse, ScreenOptions(full=True), library=exemplar_library)
+            results[workers] = (
+                [(s.code, s.findings, s.amount, s.total_findings) for s in res.stats],
+                sorted(watcher.execute("SELECT finding_id, rule_code, violation_amount FROM findings").fetchall()),
+            )
+            databases = {r[0] for r in watcher.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+            assert not any(d.startswith("fg_run_") for d in databases)  # the run's working database is detached
+        assert results["1"] == results["2"] and len(results["2"][1]) == 4
+        assert watcher.execute("SELECT count(*) FROM screen_visit_state").fetchone()[0] > 0
+    finally:
+        watcher.close()

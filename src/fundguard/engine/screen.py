@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,8 @@ from fundguard.engine import state
 from fundguard.engine.duck import bound_params, check_output, create_views, rule_query
 from fundguard.engine.findings import FINDING_COLUMNS, findings_sql
 from fundguard.engine.library import Library, Rule, load_library
-from fundguard.engine.shared import materialize, rule_shared, unmaterialize
+from fundguard.engine.pool import Job, run_jobs
+from fundguard.engine.shared import link, materialize, rule_shared, shared_relations, unmaterialize
 from fundguard.engine.views import Scope
 from fundguard.warehouse import connect, table_exists
 
@@ -191,6 +194,9 @@ def screen(
     run_id = _new_run_id(started)
     t0 = time.perf_counter()
     con = connect(warehouse)
+    # the run's working tables (findings, fingerprints, shared relations), seen by every worker connection
+    work = "fg_run_" + run_id.rsplit("-", 1)[-1]
+    con.execute(f"ATTACH ':memory:' AS {work}")
     try:
         # Findings have no meaningful row order (exports sort explicitly); not keeping the scan order lets
         # DuckDB stream and spill large intermediate results with far less memory.
@@ -204,10 +210,10 @@ def screen(
             on_start(rules)
         in_transaction = False
         try:
-            plans = _compute(con, rules, opts, scope, result, started, on_rule)
+            plans = _compute(con, rules, opts, scope, result, started, on_rule, work)
             con.execute("BEGIN TRANSACTION")
             in_transaction = True
-            _write(con, plans, opts, result)
+            _write(con, plans, opts, result, work)
             result.seconds = time.perf_counter() - t0
             _record_run(con, result, opts, started, "ok", None)
             con.execute("COMMIT")
@@ -219,6 +225,7 @@ def screen(
             raise
         return result
     finally:
+        con.execute(f"DETACH DATABASE IF EXISTS {work}")
         con.close()
 
 
@@ -233,7 +240,6 @@ class _Plan:
 
 def _plans(con: duckdb.DuckDBPyConnection, rules: list[Rule], opts: ScreenOptions, result: ScreenResult) -> list[_Plan]:
     """Per selected rule: its bound parameters, its signature and whether only the changed visits are screened."""
-    state.compute_visit_fingerprints(con)
     refs = state.reference_fingerprint(con)
     previous = state.rule_state(con)
     last_run = state.last_fp_run(con)
@@ -279,67 +285,137 @@ def _compute(
     result: ScreenResult,
     started: dt.datetime,
     on_rule: Callable[[Rule, RuleStat], None] | None,
+    work: str,
 ) -> list[_Plan]:
-    """Run every planned rule into the TEMP table _run_new (the findings of this run); nothing persistent changes."""
+    """Run every planned rule into `work`._run_new (the findings of this run) and compute the visit
+    fingerprints into `work`._visit_fp; nothing persistent changes."""
     plans = _plans(con, rules, opts, result)
-    if any(p.mode == "incremental" for p in plans):
-        result.affected_visits = state.compute_affected(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _run_new AS SELECT {_COLUMNS} FROM findings LIMIT 0")
-    detected = started.isoformat(sep=" ")
-    spark_ctx = _SparkContext(con, scope, opts) if opts.engine == "spark" else None
-    filled: dict[str, float] = {}  # shared relations materialized in this pass
-    try:
-        for mode_pass in ("full", "incremental"):
-            todo = [p for p in plans if p.mode == mode_pass]
-            if not todo:
-                continue
-            if mode_pass == "incremental":
-                unmaterialize(con, filled)
-                create_views(con, Scope(scope.period_start, scope.period_end, scope.admdvs, visit_table="_affected"))
-            for plan in todo:
-                rule = plan.rule
-                if spark_ctx is None:
-                    materialize(con, rule_shared(rule), filled)
-                    for name, secs in filled.items():
-                        key = name if mode_pass == "full" else f"{name}(incremental)"
-                        result.shared_seconds.setdefault(key, secs)
-                else:  # Spark's views keep the run's scope: one write per run serves both passes
-                    result.shared_seconds.update(spark_ctx.write_shared(rule_shared(rule)))
-                t = time.perf_counter()
-                if spark_ctx is not None:
-                    spark_ctx.findings_into(
-                        con, rule, plan.bound, result.run_id, result.library_version, detected, opts
-                    )
-                else:
-                    query = rule_query(rule, plan.bound)
-                    check_output(con, rule, f"({query})")
-                    sql = findings_sql(
-                        rule, query, plan.bound, result.run_id, result.library_version, detected, "duckdb"
-                    )
-                    con.execute(
-                        f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ({sql}) n WHERE {findings_filter(opts, 'n')}"
-                    )
-                con.execute(f"INSERT INTO _run_new ({_COLUMNS}) SELECT {_COLUMNS} FROM _new")
-                n, amount = con.execute("SELECT count(*), coalesce(sum(violation_amount), 0) FROM _new").fetchone()
-                plan.stat = RuleStat(
-                    rule.code, rule.name, plan.mode, int(n), float(amount), seconds=round(time.perf_counter() - t, 3)
-                )
-                result.stats.append(plan.stat)
-                if on_rule:
-                    on_rule(rule, plan.stat)
-    finally:
-        if spark_ctx is not None:
-            spark_ctx.close()
-    unmaterialize(con, filled)
+    fingerprints = f"{work}._visit_fp"
+    if any(p.mode == "incremental" for p in plans):  # the changed visits decide what those rules read
+        state.compute_visit_fingerprints(con, fingerprints)
+        result.affected_visits = state.compute_affected(con, fingerprints, f"{work}._affected")
+    con.execute(f"CREATE TABLE {work}._run_new AS SELECT {_COLUMNS} FROM findings LIMIT 0")
+    run = _RuleRun(result, opts, started.isoformat(sep=" "), f"{work}._run_new", on_rule)
+    if opts.engine == "spark":
+        _compute_spark(con, plans, scope, opts, run)
+    else:
+        _compute_duckdb(con, plans, scope, opts, run, work)
+    if result.affected_visits is None and opts.engine == "spark":
+        state.compute_visit_fingerprints(con, fingerprints)
+    result.stats.extend(p.stat for p in plans if p.stat is not None)
     con.execute("DROP TABLE IF EXISTS _new")
     return plans
+
+
+@dataclass
+class _RuleRun:
+    """What every rule of a run writes with: its findings go to `run_new`, its stat to `on_rule`."""
+
+    result: ScreenResult
+    opts: ScreenOptions
+    detected: str
+    run_new: str
+    on_rule: Callable[[Rule, RuleStat], None] | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def collect(self, con: duckdb.DuckDBPyConnection, plan: _Plan, seconds: float) -> None:
+        """Append the rule's findings (TEMP table _new of `con`) to the run's and record its stat."""
+        con.execute(f"INSERT INTO {self.run_new} ({_COLUMNS}) SELECT {_COLUMNS} FROM _new")
+        n, amount = con.execute("SELECT count(*), coalesce(sum(violation_amount), 0) FROM _new").fetchone()
+        plan.stat = RuleStat(
+            plan.rule.code, plan.rule.name, plan.mode, int(n), float(amount), seconds=round(seconds, 3)
+        )
+        if self.on_rule:
+            with self.lock:  # progress bars are not thread-safe
+                self.on_rule(plan.rule, plan.stat)
+
+    def duckdb_rule(self, con: duckdb.DuckDBPyConnection, plan: _Plan) -> None:
+        t = time.perf_counter()
+        query = rule_query(plan.rule, plan.bound)
+        check_output(con, plan.rule, f"({query})")
+        sql = findings_sql(
+            plan.rule, query, plan.bound, self.result.run_id, self.result.library_version, self.detected, "duckdb"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _new AS SELECT * FROM ({sql}) n WHERE {findings_filter(self.opts, 'n')}"
+        )
+        self.collect(con, plan, time.perf_counter() - t)
+
+
+def _compute_duckdb(
+    con: duckdb.DuckDBPyConnection, plans: list[_Plan], scope: Scope, opts: ScreenOptions, run: _RuleRun, work: str
+) -> None:
+    """Each pass (full, then incremental over the changed visits) fills the shared relations its rules read,
+    then runs its rules `screen_workers` at a time; without incremental rules the fingerprints are one more job."""
+    workers = max(1, load_settings().screen_workers)
+    hints = _last_seconds(con)
+    filled: dict[str, float] = {}  # shared relations materialized in this pass
+    fingerprints_pending = run.result.affected_visits is None
+    for mode_pass in ("full", "incremental"):
+        todo = [p for p in plans if p.mode == mode_pass]
+        if not todo:
+            continue
+        pass_scope = scope
+        if mode_pass == "incremental":
+            unmaterialize(con, filled, work)
+            pass_scope = Scope(scope.period_start, scope.period_end, scope.admdvs, visit_table=f"{work}._affected")
+            create_views(con, pass_scope)
+        needed = {name for p in todo for name in rule_shared(p.rule)}
+        materialize(con, [n for n in shared_relations() if n in needed], filled, into=work)
+        for name, secs in filled.items():
+            run.result.shared_seconds.setdefault(name if mode_pass == "full" else f"{name}(incremental)", secs)
+        jobs = [Job(p.rule.code, partial(run.duckdb_rule, plan=p), hints.get(p.rule.code, 0.0)) for p in todo]
+        if fingerprints_pending:
+            jobs.append(Job("_visit_fp", partial(state.compute_visit_fingerprints, into=f"{work}._visit_fp"), 5.0))
+            fingerprints_pending = False
+
+        def setup(c: duckdb.DuckDBPyConnection, pass_scope: Scope = pass_scope) -> None:
+            c.execute("SET preserve_insertion_order = false")
+            create_views(c, pass_scope)
+            link(c, filled, work)
+
+        run_jobs(con, jobs, workers, setup)
+    unmaterialize(con, filled, work)
+    if fingerprints_pending:  # no rule ran
+        state.compute_visit_fingerprints(con, f"{work}._visit_fp")
+
+
+def _last_seconds(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Each rule's seconds in the last successful DuckDB run: the order hint of the pool (longest first)."""
+    row = con.execute(
+        "SELECT rule_stats FROM screen_runs WHERE status = 'ok' AND engine = 'duckdb' AND rule_stats IS NOT NULL "
+        "ORDER BY finished_at DESC LIMIT 1"
+    ).fetchone()
+    if not row:
+        return {}
+    return {s["code"]: float(s.get("seconds") or 0.0) for s in json.loads(row[0])}
+
+
+def _compute_spark(
+    con: duckdb.DuckDBPyConnection, plans: list[_Plan], scope: Scope, opts: ScreenOptions, run: _RuleRun
+) -> None:
+    """One rule after another on Spark (Spark parallelizes each rule itself); findings come back into DuckDB."""
+    spark_ctx = _SparkContext(con, scope, opts)
+    try:
+        for mode_pass in ("full", "incremental"):
+            for plan in [p for p in plans if p.mode == mode_pass]:
+                run.result.shared_seconds.update(spark_ctx.write_shared(rule_shared(plan.rule)))
+                t = time.perf_counter()
+                spark_ctx.findings_into(
+                    con, plan.rule, plan.bound, run.result.run_id, run.result.library_version, run.detected, opts
+                )
+                run.collect(con, plan, time.perf_counter() - t)
+    finally:
+        spark_ctx.close()
 
 
 def _codes_in(plans: list[_Plan]) -> str:
     return ", ".join("'" + p.rule.code.replace("'", "''") + "'" for p in plans)
 
 
-def _write(con: duckdb.DuckDBPyConnection, plans: list[_Plan], opts: ScreenOptions, result: ScreenResult) -> None:
+def _write(
+    con: duckdb.DuckDBPyConnection, plans: list[_Plan], opts: ScreenOptions, result: ScreenResult, work: str
+) -> None:
     """Replace the screened rules' findings within the filters by this run's (in the caller's transaction)."""
     where = findings_filter(opts)
     full = [p for p in plans if p.mode == "full"]
@@ -349,11 +425,11 @@ def _write(con: duckdb.DuckDBPyConnection, plans: list[_Plan], opts: ScreenOptio
     if incremental:
         con.execute(
             f"DELETE FROM findings WHERE rule_code IN ({_codes_in(incremental)}) AND {where} "
-            "AND mdtrt_id IN (SELECT mdtrt_id FROM _affected)"
+            f"AND mdtrt_id IN (SELECT mdtrt_id FROM {work}._affected)"
         )
     # the same keys found again outside the filters' scope are one finding, now this run's
-    con.execute("DELETE FROM findings WHERE finding_id IN (SELECT finding_id FROM _run_new)")
-    con.execute(f"INSERT INTO findings ({_COLUMNS}) SELECT {_COLUMNS} FROM _run_new")
+    con.execute(f"DELETE FROM findings WHERE finding_id IN (SELECT finding_id FROM {work}._run_new)")
+    con.execute(f"INSERT INTO findings ({_COLUMNS}) SELECT {_COLUMNS} FROM {work}._run_new")
     if plans:
         totals = con.execute(
             f"SELECT rule_code, count(*), coalesce(sum(violation_amount), 0) FROM findings "
@@ -364,8 +440,7 @@ def _write(con: duckdb.DuckDBPyConnection, plans: list[_Plan], opts: ScreenOptio
             assert p.stat is not None
             p.stat.total_findings, p.stat.total_amount = by_code.get(p.rule.code, (0, 0.0))
             state.store_rule_state(con, p.rule.code, result.run_id, p.signature)
-    con.execute("DROP TABLE IF EXISTS _run_new")
-    state.store_visit_fingerprints(con, result.run_id)
+    state.store_visit_fingerprints(con, f"{work}._visit_fp", result.run_id)
 
 
 def _record_run(

@@ -102,21 +102,40 @@ def rule_shared(rule: Rule) -> list[str]:
     return [n for n in shared_relations() if n in names]
 
 
-def materialize(con: duckdb.DuckDBPyConnection, names: list[str], done: dict[str, float]) -> None:
-    """Replace the views `names` (creation order) by TEMP TABLEs of their rows, once per screen pass;
-    `done` records the seconds each took (the screen reports them beside the per-rule times)."""
+def materialize(
+    con: duckdb.DuckDBPyConnection, names: list[str], done: dict[str, float], into: str | None = None
+) -> None:
+    """Replace the views `names` (creation order) by tables of their rows, once per screen pass; `done` records
+    the seconds each took (the screen reports them beside the per-rule times). The tables are TEMP tables of
+    `con`, or, with `into` (a database attached to the instance), tables there that every connection of the
+    instance can read: `con` then sees each through a TEMP view of the same name, and `link` gives another
+    connection the same views."""
     rels = shared_relations()
     for name in names:
         if name in done:
             continue
         t = time.perf_counter()
         con.execute(f"DROP VIEW IF EXISTS {name}")
-        con.execute(f"CREATE TEMP TABLE {name} AS {rels[name]}")
+        if into is None:
+            con.execute(f"CREATE TEMP TABLE {name} AS {rels[name]}")
+        else:
+            con.execute(f"CREATE TABLE {into}.{name} AS {rels[name]}")
+            con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM {into}.{name}")
         done[name] = round(time.perf_counter() - t, 3)
 
 
-def unmaterialize(con: duckdb.DuckDBPyConnection, done: dict[str, float]) -> None:
-    """Drop the TEMP TABLEs of `materialize` (before the views are created again, e.g. for another scope)."""
+def link(con: duckdb.DuckDBPyConnection, done: dict[str, float], into: str) -> None:
+    """Point `con`'s views of the relations `materialize(..., into=into)` filled at those tables."""
+    for name in done:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {into}.{name}")
+
+
+def unmaterialize(con: duckdb.DuckDBPyConnection, done: dict[str, float], into: str | None = None) -> None:
+    """Drop the tables of `materialize` (before the views are created again, e.g. for another scope)."""
     for name in reversed(list(done)):
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+        if into is None:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        else:
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+            con.execute(f"DROP TABLE IF EXISTS {into}.{name}")
     done.clear()

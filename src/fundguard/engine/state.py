@@ -42,33 +42,34 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(META_DDL)
 
 
-def compute_visit_fingerprints(con: duckdb.DuckDBPyConnection) -> None:
-    """TEMP table _visit_fp(mdtrt_id, fp) over the current warehouse."""
+def compute_visit_fingerprints(con: duckdb.DuckDBPyConnection, into: str) -> None:
+    """Table `into`(mdtrt_id, fp) over the current warehouse (`into` may name a table of an attached database)."""
     parts = [f"SELECT mdtrt_id, CAST(hash(t) AS HUGEINT) AS h FROM {t} t" for t in VISIT_TABLES if table_exists(con, t)]
     if not parts:
-        con.execute("CREATE OR REPLACE TEMP TABLE _visit_fp (mdtrt_id VARCHAR, fp HUGEINT)")
+        con.execute(f"CREATE OR REPLACE TABLE {into} (mdtrt_id VARCHAR, fp HUGEINT)")
         return
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _visit_fp AS SELECT mdtrt_id, sum(h) AS fp FROM ("
+        f"CREATE OR REPLACE TABLE {into} AS SELECT mdtrt_id, sum(h) AS fp FROM ("
         + " UNION ALL ".join(parts)
         + ") GROUP BY mdtrt_id"
     )
 
 
-def compute_affected(con: duckdb.DuckDBPyConnection) -> int:
-    """TEMP table _affected(mdtrt_id): visits new, changed or gone since the stored fingerprints."""
+def compute_affected(con: duckdb.DuckDBPyConnection, fingerprints: str, into: str) -> int:
+    """Table `into`(mdtrt_id): visits new, changed or gone since the stored fingerprints (`fingerprints`: the
+    current ones, from compute_visit_fingerprints)."""
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _affected AS
+        f"""CREATE OR REPLACE TABLE {into} AS
         SELECT coalesce(c.mdtrt_id, p.mdtrt_id) AS mdtrt_id
-        FROM _visit_fp c FULL OUTER JOIN screen_visit_state p ON c.mdtrt_id = p.mdtrt_id
+        FROM {fingerprints} c FULL OUTER JOIN screen_visit_state p ON c.mdtrt_id = p.mdtrt_id
         WHERE c.fp IS DISTINCT FROM p.fp"""
     )
-    return con.execute("SELECT count(*) FROM _affected").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]
 
 
-def store_visit_fingerprints(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+def store_visit_fingerprints(con: duckdb.DuckDBPyConnection, fingerprints: str, run_id: str) -> None:
     con.execute("DELETE FROM screen_visit_state")
-    con.execute("INSERT INTO screen_visit_state SELECT mdtrt_id, fp FROM _visit_fp")
+    con.execute(f"INSERT INTO screen_visit_state SELECT mdtrt_id, fp FROM {fingerprints}")
     con.execute("DELETE FROM screen_meta WHERE key = 'fp_run_id'")
     con.execute("INSERT INTO screen_meta VALUES ('fp_run_id', ?)", [run_id])
 
