@@ -13,12 +13,14 @@ drg_setl AS (
     WHERE s.refd_setl_flag = '0' AND r.init_setl_id IS NULL AND s.drg_code IS NOT NULL AND length(s.drg_code) = 4
 ),
 main_diag AS (
+    -- only the visits of DRG settlements are judged (grouping every visit's diagnoses cost 1.6 s at 20M lines)
     SELECT mdtrt_id, min(upper(diag_code)) AS main_code
     FROM (
         SELECT mdtrt_id, diag_code FROM diag WHERE maindiag_flag = '1'
         UNION ALL
         SELECT mdtrt_id, dscg_maindiag_code AS diag_code FROM mdtrt WHERE dscg_maindiag_code IS NOT NULL
     ) u
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM drg_setl)
     GROUP BY mdtrt_id
 ),
 qualifying AS (
@@ -36,6 +38,7 @@ qualifying AS (
         AND upper(x.med_list_codg) = md.main_code
         AND x.group_name = k.group_name
     WHERE coalesce(d.maindiag_flag, '0') <> '1'
+      AND d.mdtrt_id IN (SELECT mdtrt_id FROM drg_setl)
       AND upper(d.diag_code) <> coalesce(md.main_code, '')
       AND x.kp_id IS NULL
     GROUP BY d.mdtrt_id

@@ -54,10 +54,11 @@ cap AS (
     GROUP BY s.feedetl_sn
 ),
 seen AS (
-    -- the institution's own full price: the highest unit price it billed for the item
+    -- the institution's own full price: the highest unit price it billed for the item; only for the items of
+    -- the surgery-group lines (grouping every line by institution and item cost 1.4 s at 20M lines)
     SELECT fixmedins_code, med_list_codg, max(pric) AS max_pric
     FROM fee
-    WHERE cnt > 0
+    WHERE cnt > 0 AND med_list_codg IN (SELECT med_list_codg FROM surg WHERE kp_rank = 1)
     GROUP BY fixmedins_code, med_list_codg
 ),
 priced AS (

@@ -69,9 +69,10 @@ cap AS (
     GROUP BY g.mdtrt_id, g.combined_codg, g.window_date
 ),
 seen AS (
+    -- the institution's highest price for a combined item, only for the combined items of the groups found
     SELECT fixmedins_code, med_list_codg, max(pric) AS max_pric
     FROM fee
-    WHERE cnt > 0
+    WHERE cnt > 0 AND med_list_codg IN (SELECT combined_codg FROM grp)
     GROUP BY fixmedins_code, med_list_codg
 ),
 priced AS (

@@ -33,8 +33,10 @@ win AS (
         AND date_diff('day', a.anchor_date, v.begndate) < ${window_days}
 ),
 visit_amt AS (
+    -- only the admissions beyond the limit are priced (not every visit's lines)
     SELECT mdtrt_id, sum(amt) AS amt
     FROM fee
+    WHERE mdtrt_id IN (SELECT mdtrt_id FROM win WHERE k > ${max_admissions})
     GROUP BY mdtrt_id
 ),
 per_anchor AS (
