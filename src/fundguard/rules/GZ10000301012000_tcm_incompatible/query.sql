@@ -8,10 +8,16 @@ WITH tk AS (
     FROM kb
     WHERE kp_type = 'tcm_incompatible'
 ),
+herb_line AS (
+    -- herb lines as two filters DuckDB applies inside the fee scan; with `list_type = '102' OR
+    -- med_chrgitm_type = '10'` it read every column of every line first (docs/performance.md, round 5)
+    SELECT * FROM fee WHERE cnt > 0 AND list_type = '102'
+    UNION ALL
+    SELECT * FROM fee WHERE cnt > 0 AND med_chrgitm_type = '10' AND coalesce(list_type, '') <> '102'
+),
 names AS (
     SELECT DISTINCT med_list_codg, hilist_name
-    FROM fee
-    WHERE cnt > 0 AND (list_type = '102' OR med_chrgitm_type = '10')
+    FROM herb_line
 ),
 side_b AS (
     SELECT n.med_list_codg AS code, n.hilist_name AS name, k.*
@@ -29,10 +35,9 @@ side_a AS (
 ),
 cand AS (
     SELECT f.*
-    FROM fee f
+    FROM herb_line f
     JOIN (SELECT code, name FROM side_b UNION SELECT code, name FROM side_a) c
         ON c.code IS NOT DISTINCT FROM f.med_list_codg AND c.name IS NOT DISTINCT FROM f.hilist_name
-    WHERE f.cnt > 0 AND (f.list_type = '102' OR f.med_chrgitm_type = '10')
 ),
 refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt

@@ -1,31 +1,39 @@
 -- 医用耗材与医疗服务项目不符: a consumable that must accompany a service item (related_codg prefix)
 -- billed on a visit without any such item.
--- Candidates first (docs/performance.md, round 2): the knowledge match (an OR of code, prefix and name)
--- runs over the distinct (code, name) pairs of consumable lines; refunds are netted only for the matched
--- lines and for the lines of their visits. NULL and '' codes/names match alike, hence the coalesce keys.
+-- Candidates first (docs/performance.md, rounds 2 and 5): the knowledge match (an OR of code, prefix and name)
+-- comes from the shared relations over the distinct billed (code, name) pairs; refunds are netted only for the
+-- matched lines and for the lines of their visits. NULL and '' codes/names match alike, hence the coalesce keys.
 WITH ck AS (
     SELECT kp_id, med_list_codg, code_prefix, item_name, related_codg, related_name, begndate, enddate
     FROM kb
     WHERE kp_type = 'consumable_item' AND coalesce(related_codg, '') <> ''
 ),
 pair_kp AS (
-    SELECT n.code, n.name, k.*
+    -- billed (code, name) pairs naming a point by code or code prefix, or by a name-only point the name
+    -- contains (the shared relations kb_code_kp / kb_name_kp: distinct billed codes and names, filled once per
+    -- screen), with the point's columns
+    SELECT m.code, m.name, k.*
     FROM (
-        SELECT DISTINCT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name
-        FROM fee
-        WHERE cnt > 0 AND (list_type = '301' OR med_chrgitm_type = '08')
-    ) n
-    JOIN ck k
-        ON (coalesce(k.med_list_codg, '') <> '' AND k.med_list_codg = n.code)
-        OR (coalesce(k.code_prefix, '') <> '' AND substr(n.code, 1, length(k.code_prefix)) = k.code_prefix)
-        OR (coalesce(k.med_list_codg, '') = '' AND coalesce(k.code_prefix, '') = '' AND coalesce(k.item_name, '') <> ''
-            AND n.name LIKE '%' || k.item_name || '%')
+        SELECT coalesce(b.med_list_codg, '') AS code, coalesce(b.hilist_name, '') AS name, c.kp_id
+        FROM kb_code_kp c
+        JOIN kb_billed b ON b.med_list_codg = c.med_list_codg
+        WHERE c.kp_type = 'consumable_item' AND b.pos = 1
+        UNION
+        SELECT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name, kp_id
+        FROM kb_name_kp
+        WHERE kp_type = 'consumable_item' AND pos = 1
+    ) m
+    JOIN ck k ON k.kp_id = m.kp_id
 ),
 matched AS (
-    SELECT f.*, k.kp_id, coalesce(k.item_name, f.hilist_name, f.med_list_codg) AS cons_name, k.related_codg, k.related_name
+    -- lines of matched pairs; the consumable test is applied after this join (is_cons): as a filter before it,
+    -- it rejected every chunk and DuckDB read all columns of all 20M lines; now the scan stops early when no
+    -- pair matched (as in GZ10000303002000)
+    SELECT f.*, k.kp_id, coalesce(k.item_name, f.hilist_name, f.med_list_codg) AS cons_name, k.related_codg,
+        k.related_name, coalesce(f.list_type = '301' OR f.med_chrgitm_type = '08', FALSE) AS is_cons
     FROM fee f
     JOIN pair_kp k ON k.code = coalesce(f.med_list_codg, '') AND k.name = coalesce(f.hilist_name, '')
-    WHERE f.cnt > 0 AND (f.list_type = '301' OR f.med_chrgitm_type = '08')
+    WHERE f.cnt > 0
         AND (k.begndate IS NULL OR k.begndate <= f.fee_date)
         AND (k.enddate IS NULL OR f.fee_date <= k.enddate)
 ),
@@ -33,7 +41,7 @@ visit_line AS (
     -- every original line of the visits concerned (the required item may be any of them)
     SELECT feedetl_sn, mdtrt_id, med_list_codg, amt
     FROM fee
-    WHERE cnt > 0 AND mdtrt_id IN (SELECT mdtrt_id FROM matched)
+    WHERE cnt > 0 AND mdtrt_id IN (SELECT mdtrt_id FROM matched WHERE is_cons)
 ),
 refunds AS (
     SELECT init_feedetl_sn, sum(amt) AS refund_amt
@@ -46,7 +54,7 @@ need AS (
     SELECT m.*, m.amt + coalesce(r.refund_amt, 0) AS net_amt
     FROM matched m
     LEFT JOIN refunds r ON r.init_feedetl_sn = m.feedetl_sn
-    WHERE m.amt + coalesce(r.refund_amt, 0) > 0
+    WHERE m.is_cons AND m.amt + coalesce(r.refund_amt, 0) > 0
 ),
 satisfied AS (
     SELECT DISTINCT n.feedetl_sn
