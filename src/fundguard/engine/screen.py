@@ -52,6 +52,8 @@ class ScreenOptions:
     parquet_dir: Path | None = None
     # Approved region settings (rule_code → {enabled, params}); None = read them from the workflow store.
     region_settings: dict[str, dict] | None = None
+    # DuckDB: rules computed at once (engine/pool.py); None = the `screen_workers` setting.
+    workers: int | None = None
 
 
 @dataclass
@@ -347,7 +349,7 @@ def _compute_duckdb(
 ) -> None:
     """Each pass (full, then incremental over the changed visits) fills the shared relations its rules read,
     then runs its rules `screen_workers` at a time; without incremental rules the fingerprints are one more job."""
-    workers = max(1, load_settings().screen_workers)
+    workers = max(1, opts.workers or load_settings().screen_workers)
     hints = _last_seconds(con)
     filled: dict[str, float] = {}  # shared relations materialized in this pass
     fingerprints_pending = run.result.affected_visits is None
