@@ -10,17 +10,12 @@ WITH ck AS (
 ),
 pair_kp AS (
     -- billed (code, name) pairs naming a point by code or code prefix, or by a name-only point the name
-    -- contains (the shared relations kb_code_kp / kb_name_kp: distinct billed codes and names, filled once per
+    -- contains (the shared relation kb_pair_kp over the distinct billed codes and names, filled once per
     -- screen), with the point's columns
     SELECT m.code, m.name, k.*
     FROM (
-        SELECT coalesce(b.med_list_codg, '') AS code, coalesce(b.hilist_name, '') AS name, c.kp_id
-        FROM kb_code_kp c
-        JOIN kb_billed b ON b.med_list_codg = c.med_list_codg
-        WHERE c.kp_type = 'consumable_item' AND b.pos = 1
-        UNION
-        SELECT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name, kp_id
-        FROM kb_name_kp
+        SELECT DISTINCT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name, kp_id
+        FROM kb_pair_kp
         WHERE kp_type = 'consumable_item' AND pos = 1
     ) m
     JOIN ck k ON k.kp_id = m.kp_id

@@ -1,7 +1,7 @@
 -- 医用耗材与科室不符: a consumable limited to departments (limit_value = allowed dept codes, '|' separated,
 -- matched as code prefixes) billed by a department outside the list.
 -- Knowledge first (docs/performance.md, rounds 2–3): the knowledge match (an OR of code, prefix and name) is
--- taken from the shared relations kb_code_kp / kb_name_kp (distinct billed codes and names, filled once per
+-- taken from the shared relation kb_pair_kp (over the distinct billed codes and names, filled once per
 -- screen); only lines of matched (code, name) pairs are read and netted of refunds.
 -- NULL and '' codes/names match alike, hence the coalesce keys.
 WITH ck AS (
@@ -14,13 +14,8 @@ pair_kp AS (
     -- contains, with the point's columns (one hash join with the lines below)
     SELECT m.code, m.name, k.*
     FROM (
-        SELECT coalesce(b.med_list_codg, '') AS code, coalesce(b.hilist_name, '') AS name, c.kp_id
-        FROM kb_code_kp c
-        JOIN kb_billed b ON b.med_list_codg = c.med_list_codg
-        WHERE c.kp_type = 'consumable_dept' AND b.pos = 1
-        UNION
-        SELECT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name, kp_id
-        FROM kb_name_kp
+        SELECT DISTINCT coalesce(med_list_codg, '') AS code, coalesce(hilist_name, '') AS name, kp_id
+        FROM kb_pair_kp
         WHERE kp_type = 'consumable_dept' AND pos = 1
     ) m
     JOIN ck k ON k.kp_id = m.kp_id
