@@ -69,6 +69,9 @@ def run_jobs(
         for t in threads:
             t.start()
         work(con)
+        if errors:  # e.g. Ctrl-C or a failed rule on this thread: do not wait for the other rules to finish
+            for c in cursors:
+                c.interrupt()
         for t in threads:
             t.join()
     except BaseException:
