@@ -36,9 +36,10 @@ def run_cases_spark(spark, rule: Rule, cases: list[Case], workdir: Path | None =
     previous = {k: spark.conf.get(k, None) for k in tiny}
     for k, v in tiny.items():
         spark.conf.set(k, v)
+    registered: list[str] = []  # temp views of this call, dropped at the end (the session serves the whole run)
     try:
         with tempfile.TemporaryDirectory(prefix="fg-golden-", dir=workdir) as tmp:
-            present = _write_case_tables(spark, cases, needed_tables, Path(tmp), tag)
+            present = _write_case_tables(spark, cases, needed_tables, Path(tmp), tag, registered)
             views = {
                 i: view_sources(
                     case_scope(case),
@@ -49,7 +50,7 @@ def run_cases_spark(spark, rule: Rule, cases: list[Case], workdir: Path | None =
                 for i, case in enumerate(cases, start=1)
             }
             for name in rule_shared(rule):
-                _materialize_shared(spark, name, views, tag)
+                _materialize_shared(spark, name, views, tag, registered)
             parts = []
             for i, case in enumerate(cases, start=1):
                 bound = bound_params(rule, case_as_of(case), case.admdvs, case.params)
@@ -58,6 +59,8 @@ def run_cases_spark(spark, rule: Rule, cases: list[Case], workdir: Path | None =
                 parts.append(f"SELECT {i} AS _case, {cols} FROM ({q}) q")
             rows = spark.sql("\nUNION ALL\n".join(parts)).collect()
     finally:
+        for view in registered:
+            spark.catalog.dropTempView(view)
         for k, v in previous.items():
             if v is None:
                 spark.conf.unset(k)
@@ -70,7 +73,9 @@ def run_cases_spark(spark, rule: Rule, cases: list[Case], workdir: Path | None =
     return out
 
 
-def _write_case_tables(spark, cases: list[Case], tables: set[str], tmp: Path, tag: str) -> dict[str, set[str]]:
+def _write_case_tables(
+    spark, cases: list[Case], tables: set[str], tmp: Path, tag: str, registered: list[str]
+) -> dict[str, set[str]]:
     """The cases' rows of `tables` as Parquet tagged with `_case`, registered as g_<tag>_<table>; their columns."""
     con = duckdb.connect()
     present: dict[str, set[str]] = {}
@@ -81,6 +86,7 @@ def _write_case_tables(spark, cases: list[Case], tables: set[str], tmp: Path, ta
             path = tmp / f"{table}.parquet"
             con.execute(f"COPY {table} TO '{path}' (FORMAT parquet)")
             spark.read.parquet(str(path)).createOrReplaceTempView(f"g_{tag}_{table}")
+            registered.append(f"g_{tag}_{table}")
             cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
             present[table] = {c for c in cols if c != "_case"}
     finally:
@@ -88,15 +94,20 @@ def _write_case_tables(spark, cases: list[Case], tables: set[str], tmp: Path, ta
     return present
 
 
-def _materialize_shared(spark, name: str, views: dict[int, dict[str, str]], tag: str) -> None:
-    """Shared relation `name` of every case in one job, kept in memory (local checkpoint); each case's
-    views then read it filtered on `_case` (later shared relations and the rule alike)."""
+def _materialize_shared(spark, name: str, views: dict[int, dict[str, str]], tag: str, registered: list[str]) -> None:
+    """Shared relation `name` of every case in one job, kept by a local checkpoint on disk; each case's views
+    then read it filtered on `_case` (later shared relations and the rule alike). On disk, not in the driver's
+    memory: the checkpoints of a whole golden run held in memory left too little to build a broadcast late in the
+    run (GZ10000103002000 failed with 'Not enough memory to build and broadcast the table')."""
+    from pyspark.storagelevel import StorageLevel
+
     parts = [
         f"SELECT {i} AS _case, r.* FROM ({shared_spark_sql(name, case_views)}) r" for i, case_views in views.items()
     ]
-    df = spark.sql("\nUNION ALL\n".join(parts)).localCheckpoint(eager=True)
+    df = spark.sql("\nUNION ALL\n".join(parts)).localCheckpoint(eager=True, storageLevel=StorageLevel.DISK_ONLY)
     relation = f"g_{tag}_shared_{name}"
     df.createOrReplaceTempView(relation)
+    registered.append(relation)
     cols = ", ".join(c for c in df.columns if c != "_case")
     for i, case_views in views.items():
         case_views[name] = f"SELECT {cols} FROM {relation} WHERE _case = {i}"
