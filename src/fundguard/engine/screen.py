@@ -293,16 +293,18 @@ def _compute(
     fingerprints into `work`._visit_fp; nothing persistent changes."""
     plans = _plans(con, rules, opts, result)
     fingerprints = f"{work}._visit_fp"
+    pending = True  # the fingerprints are still to compute
     if any(p.mode == "incremental" for p in plans):  # the changed visits decide what those rules read
         state.compute_visit_fingerprints(con, fingerprints)
         result.affected_visits = state.compute_affected(con, fingerprints, f"{work}._affected")
+        pending = False
     con.execute(f"CREATE TABLE {work}._run_new AS SELECT {_COLUMNS} FROM findings LIMIT 0")
     run = _RuleRun(result, opts, started.isoformat(sep=" "), f"{work}._run_new", on_rule)
     if opts.engine == "spark":
         _compute_spark(con, plans, scope, opts, run)
-    else:
-        _compute_duckdb(con, plans, scope, opts, run, work)
-    if result.affected_visits is None and opts.engine == "spark":
+    elif _compute_duckdb(con, plans, scope, opts, run, work, fingerprints if pending else None):
+        pending = False
+    if pending:
         state.compute_visit_fingerprints(con, fingerprints)
     result.stats.extend(p.stat for p in plans if p.stat is not None)
     con.execute("DROP TABLE IF EXISTS _new")
@@ -345,14 +347,21 @@ class _RuleRun:
 
 
 def _compute_duckdb(
-    con: duckdb.DuckDBPyConnection, plans: list[_Plan], scope: Scope, opts: ScreenOptions, run: _RuleRun, work: str
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    plans: list[_Plan],
+    scope: Scope,
+    opts: ScreenOptions,
+    run: _RuleRun,
+    work: str,
+    fingerprints: str | None,
+) -> bool:
     """Each pass (full, then incremental over the changed visits) fills the shared relations its rules read,
-    then runs its rules `screen_workers` at a time; without incremental rules the fingerprints are one more job."""
+    then runs its rules `screen_workers` at a time. `fingerprints`: a table to compute the visit fingerprints
+    into as one more job of the first pass; whether that happened (not when no rule ran)."""
     workers = max(1, opts.workers or load_settings().screen_workers)
     hints = _last_seconds(con)
     filled: dict[str, float] = {}  # shared relations materialized in this pass
-    fingerprints_pending = run.result.affected_visits is None
+    fingerprints_done = False
     for mode_pass in ("full", "incremental"):
         todo = [p for p in plans if p.mode == mode_pass]
         if not todo:
@@ -367,9 +376,10 @@ def _compute_duckdb(
         for name, secs in filled.items():
             run.result.shared_seconds.setdefault(name if mode_pass == "full" else f"{name}(incremental)", secs)
         jobs = [Job(p.rule.code, partial(run.duckdb_rule, plan=p), hints.get(p.rule.code, 0.0)) for p in todo]
-        if fingerprints_pending:
-            jobs.append(Job("_visit_fp", partial(state.compute_visit_fingerprints, into=f"{work}._visit_fp"), 5.0))
-            fingerprints_pending = False
+        if fingerprints is not None and not fingerprints_done:
+            # first: hashing every row of five tables is the longest job at scale (≈ 4–5 s of both cores at 20M)
+            jobs.append(Job("_visit_fp", partial(state.compute_visit_fingerprints, into=fingerprints), float("inf")))
+            fingerprints_done = True
 
         def setup(c: duckdb.DuckDBPyConnection, pass_scope: Scope = pass_scope) -> None:
             c.execute("SET preserve_insertion_order = false")
@@ -378,8 +388,7 @@ def _compute_duckdb(
 
         run_jobs(con, jobs, workers, setup)
     unmaterialize(con, filled, work)
-    if fingerprints_pending:  # no rule ran
-        state.compute_visit_fingerprints(con, f"{work}._visit_fp")
+    return fingerprints_done
 
 
 def _last_seconds(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
