@@ -1,7 +1,8 @@
 """A screening run: every selected rule over the warehouse, findings upserted, the run recorded.
 
-The rules are computed first, into TEMP tables and outside any transaction; the findings, rule states and
-visit fingerprints are then written in one short transaction. A failure leaves the findings as they were and
+The rules are computed first, outside any transaction, into an in-memory database attached for the run (on
+DuckDB two rules at a time: engine/pool.py, decision 0018); the findings, rule states and visit fingerprints are
+then written in one short transaction. A failure leaves the findings as they were and
 records the failed run. Rerunning with the same data and library rewrites the same finding ids (idempotent).
 Why not one transaction around everything: a TEMP table created inside an open DuckDB transaction (the shared
 relations) made every rule reading it 2–3× slower (docs/decisions/0016-screen-computes-then-writes.md).
@@ -198,8 +199,8 @@ def screen(
     con = connect(warehouse)
     # the run's working tables (findings, fingerprints, shared relations), seen by every worker connection
     work = "fg_run_" + run_id.rsplit("-", 1)[-1]
-    con.execute(f"ATTACH ':memory:' AS {work}")
     try:
+        con.execute(f"ATTACH ':memory:' AS {work}")
         # Findings have no meaningful row order (exports sort explicitly); not keeping the scan order lets
         # DuckDB stream and spill large intermediate results with far less memory.
         con.execute("SET preserve_insertion_order = false")
@@ -227,8 +228,10 @@ def screen(
             raise
         return result
     finally:
-        con.execute(f"DETACH DATABASE IF EXISTS {work}")
-        con.close()
+        try:
+            con.execute(f"DETACH DATABASE IF EXISTS {work}")
+        finally:
+            con.close()
 
 
 @dataclass

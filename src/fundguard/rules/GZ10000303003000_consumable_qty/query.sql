@@ -28,14 +28,10 @@ pair_kp AS (
         )
 ),
 lines AS (
-    -- consumable lines of matched pairs net of their refunds (fully refunded lines drop out below)
+    -- consumable lines net of their refunds (fully refunded lines drop out below); the pairs are joined in `limited`
     SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
     FROM cons_line f
     LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
-    WHERE EXISTS (
-        SELECT 1 FROM pair_kp k
-        WHERE k.code IS NOT DISTINCT FROM f.med_list_codg AND k.name IS NOT DISTINCT FROM f.hilist_name
-    )
 ),
 limited AS (
     SELECT

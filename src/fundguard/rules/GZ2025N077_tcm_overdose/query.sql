@@ -24,15 +24,11 @@ pair_kp AS (
              OR (coalesce(k.med_list_codg, '') = '' AND n.hilist_name LIKE '%' || k.item_name || '%'))
 ),
 lines AS (
-    -- herb lines of matched pairs net of their refunds (fully refunded lines drop out below)
+    -- herb lines net of their refunds (fully refunded lines drop out below); the pairs are joined in `hit`
     SELECT f.*, f.amt + coalesce(r.refund_amt, 0) AS net_amt
     FROM herb_line f
     LEFT JOIN refunds r ON r.init_feedetl_sn = f.feedetl_sn
     WHERE f.prd_days > 0
-        AND EXISTS (
-            SELECT 1 FROM pair_kp k
-            WHERE k.code IS NOT DISTINCT FROM f.med_list_codg AND k.name IS NOT DISTINCT FROM f.hilist_name
-        )
 ),
 hit AS (
     SELECT
