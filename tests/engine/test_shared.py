@@ -89,3 +89,18 @@ def test_materialize_replaces_views_by_tables_with_the_same_rows(two_level):
 
 def test_packaged_shared_relations_are_valid():
     assert isinstance(load_shared(), dict)
+
+
+def test_rule_shared_from_load_time_reads_equals_parsing_the_queries_again():
+    """Rule.reads (found when the folder is loaded) gives the same shared relations as parsing query.sql and
+    spark.sql on demand, for every packaged rule; at least one rule reads a shared relation."""
+    import dataclasses
+
+    from fundguard.engine.library import load_library
+
+    rules = list(load_library().rules.values())
+    assert all(r.reads for r in rules)
+    from_load = {r.code: shared.rule_shared(r) for r in rules}
+    reparsed = {r.code: shared.rule_shared(dataclasses.replace(r, reads=None)) for r in rules}
+    assert from_load == reparsed
+    assert any(from_load.values())

@@ -101,6 +101,9 @@ class Rule:
     knowledge_completeness: str = ""
     policy: str = ""
     spark_query: str | None = None
+    # the relations query.sql and spark.sql read (views, shared relations), found once when the folder is loaded;
+    # None (a Rule built by hand) = parse the queries when asked (engine.shared.rule_shared)
+    reads: frozenset[str] | None = None
     # realtime.requires_kb: the rule can only fire about a claim one of whose codes/names matches a
     # point of these kp_types; empty = always run in real time (realtime.always_run says why)
     requires_kb: tuple[str, ...] = ()
@@ -392,7 +395,15 @@ def sample_binding(params: dict[str, Param]) -> dict[str, Any]:
 
 def check_query(sql: str, file: str, params: dict[str, Param] | None = None, read: str = "duckdb") -> list[Problem]:
     """Syntax: exactly one SELECT statement (placeholders bound to sample values first)."""
+    return parse_query(sql, file, params, read)[0]
+
+
+def parse_query(
+    sql: str, file: str, params: dict[str, Param] | None = None, read: str = "duckdb"
+) -> tuple[list[Problem], frozenset[str]]:
+    """check_query's problems, and the relations the query reads (engine.shared.tables_read) when it has none."""
     from fundguard.engine.params import PLACEHOLDER, sql_literal
+    from fundguard.engine.shared import tables_read
 
     sample = sample_binding(params or {})
     bound = PLACEHOLDER.sub(lambda m: sql_literal(sample[m.group(1)]) if m.group(1) in sample else "NULL", sql)
@@ -402,10 +413,11 @@ def check_query(sql: str, file: str, params: dict[str, Param] | None = None, rea
         first = e.errors[0] if e.errors else {}
         where = f"（第{first.get('line')}行第{first.get('col')}列）" if first else ""
         desc = first.get("description", str(e))
-        return [Problem(file, f"SQL 语法错误{where}：{desc}", f"SQL syntax error at line {first.get('line')}: {desc}")]
+        problem = Problem(file, f"SQL 语法错误{where}：{desc}", f"SQL syntax error at line {first.get('line')}: {desc}")
+        return [problem], frozenset()
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        return [Problem(file, "须为一条 SELECT 语句", "must be exactly one SELECT statement")]
-    return []
+        return [Problem(file, "须为一条 SELECT 语句", "must be exactly one SELECT statement")], frozenset()
+    return [], frozenset(tables_read(statements[0]))
 
 
 def load_rule(folder: Path) -> Rule:
@@ -513,11 +525,14 @@ def load_rule(folder: Path) -> Rule:
 
     query_path = folder / "query.sql"
     query = ""
+    reads: frozenset[str] = frozenset()
     if not query_path.exists():
         problems.append(Problem(str(query_path), "缺少 query.sql", "query.sql missing"))
     else:
         query = query_path.read_text(encoding="utf-8")
-        problems += check_query(query, str(query_path), params)
+        bad, query_reads = parse_query(query, str(query_path), params)
+        problems += bad
+        reads |= query_reads
         for name in sorted(placeholders(query) - set(params)):
             problems.append(
                 Problem(str(query_path), "引用了未声明的参数", "uses an undeclared parameter", field=f"${{{name}}}")
@@ -525,7 +540,9 @@ def load_rule(folder: Path) -> Rule:
     spark_path = folder / "spark.sql"
     spark_query = spark_path.read_text(encoding="utf-8") if spark_path.exists() else None
     if spark_query is not None:
-        problems += check_query(spark_query, str(spark_path), params, read="spark")
+        bad, spark_reads = parse_query(spark_query, str(spark_path), params, read="spark")
+        problems += bad
+        reads |= spark_reads
         for name in sorted(placeholders(spark_query) - set(params)):
             problems.append(
                 Problem(str(spark_path), "引用了未声明的参数", "uses an undeclared parameter", field=f"${{{name}}}")
@@ -558,6 +575,7 @@ def load_rule(folder: Path) -> Rule:
         knowledge_completeness=str(data.get("knowledge_completeness") or ""),
         policy=str(data.get("policy") or ""),
         spark_query=spark_query,
+        reads=reads,
         requires_kb=realtime.get("requires_kb", ()),
         kb_keys=realtime.get("kb_keys", KB_KEYS),
         optional_kb=realtime.get("optional_kb", ()),
