@@ -56,12 +56,20 @@ def rule_spark_sql(rule: Rule, bound: dict[str, Any], views: dict[str, str]) -> 
         tree = sqlglot.parse_one(substitute(rule.spark_query, bound), read="spark")
     else:
         tree = sqlglot.parse_one(substitute(rule.query, bound), read="duckdb")
-    return inline_views(tree, views).sql(dialect="spark")
+    return _without_cte_hints(inline_views(tree, views)).sql(dialect="spark")
+
+
+def _without_cte_hints(tree: exp.Expression) -> exp.Expression:
+    """Drop `AS [NOT] MATERIALIZED` (a DuckDB planning hint Spark SQL has no syntax for)."""
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    return tree
 
 
 def shared_spark_sql(name: str, views: dict[str, str]) -> str:
     """Spark SQL of shared relation `name` over `views` (which may map earlier shared relations to their rows)."""
-    return inline_views(sqlglot.parse_one(shared_relations()[name], read="duckdb"), views).sql(dialect="spark")
+    tree = inline_views(sqlglot.parse_one(shared_relations()[name], read="duckdb"), views)
+    return _without_cte_hints(tree).sql(dialect="spark")
 
 
 def rule_views(rule: Rule) -> set[str]:

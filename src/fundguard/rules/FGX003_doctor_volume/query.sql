@@ -1,22 +1,46 @@
 -- 医师同一时段接诊量异常: distinct outpatient visits per doctor per clock hour above the threshold.
--- Two-stage count: one row per (doctor, hour, visit) first, then count(*) per (doctor, hour); a
--- count(DISTINCT) over the fee lines cost 3 hash aggregates + a join at 20M lines (docs/performance.md, round 2).
-WITH otp_visit_hour AS (
-    SELECT
-        f.bilg_dr_codg,
-        f.fee_date,
-        hour(f.fee_ocur_time) AS fee_hour,
-        f.mdtrt_id,
-        min(f.fixmedins_code) AS fixmedins_code,
-        min(f.fee_ocur_time) AS first_time,
-        sum(f.amt) AS amt
+-- A line is outpatient by its own 医疗类别 (the backend fee table carries it), by its visit's only when it has none
+-- (decision 0019). Speed (20M lines): an hour with more visits than the limit has more lines than the limit, so the
+-- lines are first counted per (doctor, hour) on two narrow keys; the visits (one row per doctor, hour and visit,
+-- then count(*)) are counted only over the lines of those busy hours (docs/performance.md, rounds 2 and 6).
+WITH otp_line AS NOT MATERIALIZED (  -- read twice: scanned twice beats materializing 12M lines
+    SELECT f.bilg_dr_codg, f.fee_ocur_time, f.mdtrt_id, f.fixmedins_code, f.amt
+    FROM fee f
+    WHERE f.cnt > 0
+      AND f.bilg_dr_codg IS NOT NULL
+      AND f.fee_ocur_time IS NOT NULL
+      AND f.med_type IS NOT NULL
+      AND NOT f.line_is_inpatient
+      AND f.med_type <> '41'
+    UNION ALL
+    SELECT f.bilg_dr_codg, f.fee_ocur_time, f.mdtrt_id, f.fixmedins_code, f.amt
     FROM fee f
     JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
     WHERE f.cnt > 0
       AND f.bilg_dr_codg IS NOT NULL
+      AND f.fee_ocur_time IS NOT NULL
+      AND f.med_type IS NULL
       AND NOT m.is_inpatient
       AND coalesce(m.med_type, '') <> '41'
-    GROUP BY f.bilg_dr_codg, f.fee_date, hour(f.fee_ocur_time), f.mdtrt_id
+),
+busy_hour AS (
+    SELECT bilg_dr_codg, date_trunc('hour', fee_ocur_time) AS hour_start
+    FROM otp_line
+    GROUP BY bilg_dr_codg, date_trunc('hour', fee_ocur_time)
+    HAVING count(*) > ${max_visits_per_hour}
+),
+otp_visit_hour AS (
+    SELECT
+        l.bilg_dr_codg,
+        CAST(b.hour_start AS DATE) AS fee_date,
+        hour(b.hour_start) AS fee_hour,
+        l.mdtrt_id,
+        min(l.fixmedins_code) AS fixmedins_code,
+        min(l.fee_ocur_time) AS first_time,
+        sum(l.amt) AS amt
+    FROM otp_line l
+    JOIN busy_hour b ON b.bilg_dr_codg = l.bilg_dr_codg AND b.hour_start = date_trunc('hour', l.fee_ocur_time)
+    GROUP BY l.bilg_dr_codg, b.hour_start, l.mdtrt_id
 ),
 per_hour AS (
     SELECT

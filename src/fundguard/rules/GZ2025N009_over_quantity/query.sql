@@ -4,34 +4,10 @@
 -- prefix wins; a region's point beats a national one; limit_value 'all' applies to every setting.
 -- Speed (20M lines): lines are kept narrow until the winning point is known; the setting is part of the join key
 -- (a point applies to its setting, 'all' to every setting); the exact code and each prefix length that occurs are
--- one keyed hash join; the wide columns are fetched only for the lines over their limit.
-WITH refund AS (
-    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
-    FROM fee
-    WHERE init_feedetl_sn IS NOT NULL
-    GROUP BY init_feedetl_sn
-),
-drug AS (
-    -- original outpatient lines net of their refunds; fully refunded lines drop out
-    SELECT
-        f.feedetl_sn,
-        f.med_list_codg,
-        f.fee_date,
-        f.prd_days,
-        f.amt + coalesce(r.refund_amt, 0) AS net_amt,
-        m.admdvs,
-        v.med_type AS visit_med_type,
-        CASE WHEN v.med_type = '13' THEN '急诊' WHEN v.med_type = '14' THEN '慢特病' ELSE '门诊' END AS setting
-    FROM fee f
-    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
-    JOIN medins m ON m.fixmedins_code = f.fixmedins_code
-    JOIN mdtrt v ON v.mdtrt_id = f.mdtrt_id
-    WHERE f.init_feedetl_sn IS NULL
-      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
-      AND NOT v.is_inpatient
-      AND f.prd_days IS NOT NULL
-),
-ik AS (
+-- one keyed hash join; the wide columns are fetched only for the lines over their limit. A line's setting is its
+-- own 医疗类别 (the backend fee table carries it), its visit's only when it has none (decision 0019); lines not
+-- over the smallest limit of their setting are dropped before the refunds are netted.
+WITH ik AS (
     SELECT kp_id, med_list_codg, code_prefix, item_name, limit_num, limit_value, admdvs, begndate, enddate,
         -- match key: the exact code (length 0), else the class prefix (its length)
         coalesce(med_list_codg, code_prefix) AS mkey,
@@ -50,6 +26,55 @@ setting_min AS (
     -- a line cannot exceed its winning point's limit unless it exceeds the smallest limit of its setting
     SELECT setting, min(limit_num) AS min_limit FROM ik_setting GROUP BY setting
 ),
+refund AS (
+    SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
+    FROM fee
+    WHERE init_feedetl_sn IS NOT NULL
+    GROUP BY init_feedetl_sn
+),
+otp_line AS (
+    SELECT f.feedetl_sn, f.fixmedins_code, f.med_list_codg, f.fee_date, f.prd_days, f.cnt, f.amt,
+        f.med_type AS visit_med_type
+    FROM fee f
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.prd_days IS NOT NULL
+      AND f.med_type IS NOT NULL
+      AND NOT f.line_is_inpatient
+    UNION ALL
+    SELECT f.feedetl_sn, f.fixmedins_code, f.med_list_codg, f.fee_date, f.prd_days, f.cnt, f.amt,
+        v.med_type AS visit_med_type
+    FROM fee f
+    JOIN mdtrt v ON v.mdtrt_id = f.mdtrt_id
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.prd_days IS NOT NULL
+      AND f.med_type IS NULL
+      AND NOT v.is_inpatient
+),
+over_min AS (
+    SELECT l.*
+    FROM (
+        SELECT o.*,
+            CASE WHEN o.visit_med_type = '13' THEN '急诊' WHEN o.visit_med_type = '14' THEN '慢特病' ELSE '门诊' END AS setting
+        FROM otp_line o
+    ) l
+    JOIN setting_min sm ON sm.setting = l.setting AND l.prd_days > sm.min_limit
+),
+drug AS (
+    -- original outpatient lines net of their refunds; fully refunded lines drop out
+    SELECT
+        l.feedetl_sn,
+        l.med_list_codg,
+        l.fee_date,
+        l.prd_days,
+        l.amt + coalesce(r.refund_amt, 0) AS net_amt,
+        m.admdvs,
+        l.visit_med_type,
+        l.setting
+    FROM over_min l
+    LEFT JOIN refund r ON r.init_feedetl_sn = l.feedetl_sn
+    JOIN medins m ON m.fixmedins_code = l.fixmedins_code
+    WHERE l.cnt + coalesce(r.refund_cnt, 0) > 0
+),
 match_len AS (
     SELECT DISTINCT mlen AS len FROM ik
 ),
@@ -57,7 +82,6 @@ cut AS (
     SELECT d.*, l.len,
         CASE WHEN l.len = 0 THEN d.med_list_codg ELSE substr(d.med_list_codg, 1, l.len) END AS mkey
     FROM drug d
-    JOIN setting_min sm ON sm.setting = d.setting AND d.prd_days > sm.min_limit
     CROSS JOIN match_len l
 ),
 ranked AS (
