@@ -87,6 +87,9 @@ def view_sql(view: str, source: str, present: set[str], scope: Scope) -> str:
             # visit's; NULL for a line without one (decision 0019: such a line takes its visit's)
             f"CASE WHEN med_type IS NULL THEN NULL ELSE {_INPATIENT} END AS line_is_inpatient",
         ]
+    elif view == "setl":
+        # the settlement's own 医疗类别 (setlinfo carries it), as for fee lines (decision 0019)
+        extra = [f"CASE WHEN med_type IS NULL THEN NULL ELSE {_INPATIENT} END AS setl_is_inpatient"]
     elif view == "mdtrt":
         extra = [
             f"{_INPATIENT} AS is_inpatient",

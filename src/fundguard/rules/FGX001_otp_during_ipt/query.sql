@@ -11,12 +11,23 @@ stay AS (
 ),
 otp AS (
     -- valid outpatient/pharmacy settlements that were not reversed later, of persons with an inpatient stay (at 20M
-    -- lines 823k of 5.6M settlements)
+    -- lines 823k of 5.6M settlements). Outpatient by the settlement's own 医疗类别, by its visit's only when it has
+    -- none (decision 0019)
+    SELECT s.*, CAST(s.setl_time AS DATE) AS setl_date, s.med_type AS visit_med_type
+    FROM setl s
+    LEFT JOIN refunded r ON r.init_setl_id = s.setl_id
+    WHERE s.refd_setl_flag = '0'
+      AND s.med_type IS NOT NULL
+      AND NOT s.setl_is_inpatient
+      AND r.init_setl_id IS NULL
+      AND s.psn_no IN (SELECT psn_no FROM stay)
+    UNION ALL
     SELECT s.*, CAST(s.setl_time AS DATE) AS setl_date, m.med_type AS visit_med_type
     FROM setl s
     JOIN mdtrt m ON m.mdtrt_id = s.mdtrt_id
     LEFT JOIN refunded r ON r.init_setl_id = s.setl_id
     WHERE s.refd_setl_flag = '0'
+      AND s.med_type IS NULL
       AND NOT m.is_inpatient
       AND r.init_setl_id IS NULL
       AND s.psn_no IN (SELECT psn_no FROM stay)

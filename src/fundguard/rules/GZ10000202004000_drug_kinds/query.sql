@@ -5,21 +5,34 @@
 -- Speed (20M lines): a (visit, department, day) can exceed the limit only if it has more drug lines than the
 -- limit, so kinds are aggregated and ranked only for those groups (counted on a narrow scan first); the full lines
 -- are read again only for the kinds ranked beyond the limit.
+-- A line is outpatient (and not a pharmacy purchase) by its own 医疗类别, by its visit's only when it has none
+-- (decision 0019), so inpatient and pharmacy lines drop out of the narrow count already.
 WITH busy AS (
     SELECT mdtrt_id, coalesce(bilg_dept_codg, '') AS dept_key, fee_date
     FROM fee
     WHERE list_type IN ('101', '103', '104')
+        AND (med_type IS NULL OR (NOT line_is_inpatient AND med_type <> '41'))
     GROUP BY mdtrt_id, coalesce(bilg_dept_codg, ''), fee_date
     HAVING count(*) > ${max_kinds}
 ),
-drug_lines AS (
-    SELECT f.mdtrt_id, f.bilg_dept_codg, f.fee_date, f.med_list_codg, f.fee_ocur_time, f.cnt
+busy_line AS NOT MATERIALIZED (
+    SELECT f.mdtrt_id, f.bilg_dept_codg, f.fee_date, f.med_list_codg, f.fee_ocur_time, f.cnt, f.med_type,
+        f.line_is_inpatient
     FROM fee f
     JOIN busy b ON b.mdtrt_id = f.mdtrt_id AND b.dept_key = coalesce(f.bilg_dept_codg, '') AND b.fee_date = f.fee_date
-    JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
-    WHERE NOT m.is_inpatient
+    WHERE f.list_type IN ('101', '103', '104')
+),
+drug_lines AS (
+    SELECT mdtrt_id, bilg_dept_codg, fee_date, med_list_codg, fee_ocur_time, cnt
+    FROM busy_line
+    WHERE med_type IS NOT NULL AND NOT line_is_inpatient AND med_type <> '41'
+    UNION ALL
+    SELECT l.mdtrt_id, l.bilg_dept_codg, l.fee_date, l.med_list_codg, l.fee_ocur_time, l.cnt
+    FROM busy_line l
+    JOIN mdtrt m ON m.mdtrt_id = l.mdtrt_id
+    WHERE l.med_type IS NULL
+        AND NOT m.is_inpatient
         AND coalesce(m.med_type, '') <> '41'
-        AND f.list_type IN ('101', '103', '104')
 ),
 kinds AS (
     SELECT
