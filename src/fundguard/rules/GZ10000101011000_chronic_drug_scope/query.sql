@@ -2,6 +2,7 @@
 -- med_type 14 visit in the data, standing in for the 认定病种) match one or more 病种 of the knowledge
 -- (related_codg = ICD-10 prefix, group_name = 病种), a drug of a kind the list covers (same first letter as the
 -- 病种's drug prefixes: X 西药, Z 中成药) outside every matched 病种's drug range (code_prefix / code).
+-- A line is 门诊慢特病 by its own 医疗类别 (14), by its visit's when it has none (decision 0019).
 WITH refund AS (
     SELECT init_feedetl_sn, sum(cnt) AS refund_cnt, sum(amt) AS refund_amt
     FROM fee
@@ -48,13 +49,25 @@ visit_kind AS (
     FROM visit_scope
     GROUP BY psn_no, substr(coalesce(med_list_codg, code_prefix), 1, 1)
 ),
-candidate AS (
-    -- original drug lines of 门诊慢特病 visits of a drug kind the person's 病种 cover; only these are netted
-    SELECT f.*, vk.disease, vk.kp_id
+chronic_line AS (
+    -- original drug lines of 门诊慢特病: by the line's own 医疗类别, by its visit's only when it has none (decision
+    -- 0019), so no join of every line to its visit
+    SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+        f.hilist_name, f.fee_ocur_time, f.fee_date, f.cnt, f.amt
+    FROM fee f
+    WHERE f.init_feedetl_sn IS NULL AND f.list_type IN ('101', '103', '104') AND f.med_type = '14'
+    UNION ALL
+    SELECT f.feedetl_sn, f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg,
+        f.hilist_name, f.fee_ocur_time, f.fee_date, f.cnt, f.amt
     FROM fee f
     JOIN chronic_visit v ON v.mdtrt_id = f.mdtrt_id
-    JOIN visit_kind vk ON vk.psn_no = f.psn_no AND vk.kind = substr(f.med_list_codg, 1, 1)
-    WHERE f.init_feedetl_sn IS NULL AND f.list_type IN ('101', '103', '104')
+    WHERE f.init_feedetl_sn IS NULL AND f.list_type IN ('101', '103', '104') AND f.med_type IS NULL
+),
+candidate AS (
+    -- of a drug kind the person's 病种 cover; only these are netted
+    SELECT l.*, vk.disease, vk.kp_id
+    FROM chronic_line l
+    JOIN visit_kind vk ON vk.psn_no = l.psn_no AND vk.kind = substr(l.med_list_codg, 1, 1)
 ),
 judged AS (
     -- net of their refunds; fully refunded lines drop out
