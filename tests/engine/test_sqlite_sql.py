@@ -71,3 +71,16 @@ def test_sqlite_gives_duckdbs_value(engines, expr):
 def test_untranslatable_date_unit_is_named():
     with pytest.raises(ValueError, match="week"):
         to_sqlite("SELECT date_diff('week', DATE '2025-01-01', DATE '2025-02-01')")
+
+
+def test_hash_is_equal_exactly_for_equal_arguments():
+    """hash(…) (DuckDB's, used by rules to count keys as one integer) exists on SQLite: equal arguments (numbers
+    by value) hash alike, different ones apart, NULL included."""
+    con = connect()
+    rows = con.execute(
+        to_sqlite(
+            "SELECT hash('P1', 'H1', 2.50) = hash('P1', 'H1', 2.5), hash('P1', 'H1', 2.5) = hash('P1', 'H2', 2.5), "
+            "hash('P1', NULL) = hash('P1', NULL), hash('P1', NULL) = hash('P1', '')"
+        )
+    ).fetchone()
+    assert rows == (1, 0, 1, 0)

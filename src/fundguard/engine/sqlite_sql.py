@@ -24,6 +24,7 @@ The golden cases of every 事前/事中 rule run on SQLite against DuckDB (tests
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from decimal import Decimal
 from functools import lru_cache
@@ -205,6 +206,14 @@ def _split_part(text: str | None, sep: str | None, index: int | None) -> str | N
     return parts[i - 1] if 1 <= i <= len(parts) else ""
 
 
+def _hash(*values: object) -> int:
+    """DuckDB's hash(…) for grouping and joining within one query: equal arguments give equal 64-bit integers
+    (not DuckDB's values, which no rule compares across engines). Numbers hash by value (1 and 1.0 alike), as
+    DuckDB compares decimals by value."""
+    key = repr(tuple(float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in values))
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
 class _StddevSamp:
     """stddev_samp as an aggregate (not built into SQLite)."""
 
@@ -230,5 +239,6 @@ def connect(path: str = ":memory:", cached_statements: int = 1024, **kwargs) -> 
     con.execute("PRAGMA case_sensitive_like = ON")
     con.create_function(EXACT_FN, 1, _exact, deterministic=True)
     con.create_function("split_part", 3, _split_part, deterministic=True)
+    con.create_function("hash", -1, _hash, deterministic=True)
     con.create_aggregate("stddev_samp", 1, _StddevSamp)
     return con

@@ -4,7 +4,7 @@ WITH refunded AS (
     FROM setl
     WHERE refd_setl_flag = '1' AND init_setl_id IS NOT NULL
 ),
-valid AS (
+valid AS NOT MATERIALIZED (  -- read twice: two narrow scans beat materializing 5.5M wide rows
     SELECT s.setl_id, s.mdtrt_id, s.psn_no, s.fixmedins_code, s.setl_time, s.begndate, s.enddate, s.medfee_sumamt,
         s.fund_pay_sumamt
     FROM setl s
@@ -12,17 +12,19 @@ valid AS (
     WHERE s.refd_setl_flag = '0' AND r.init_setl_id IS NULL
 ),
 -- Candidates first: only (person, institution, total) keys held by two or more settlements can pair, so the
--- self-join runs over those settlements, not all 5.6M (at 20M lines the self-join alone took 2 s)
+-- self-join runs over those settlements, not all 5.6M (at 20M lines the self-join alone took 2 s). The keys are
+-- counted by their hash (one integer instead of three columns; equal keys have equal hashes, so no pair is lost,
+-- and the pair join below compares the columns themselves).
 dup_key AS (
-    SELECT psn_no, fixmedins_code, medfee_sumamt
+    SELECT hash(psn_no, fixmedins_code, medfee_sumamt) AS key_hash
     FROM valid
-    GROUP BY psn_no, fixmedins_code, medfee_sumamt
+    GROUP BY hash(psn_no, fixmedins_code, medfee_sumamt)
     HAVING count(*) > 1
 ),
 candidate AS (
     SELECT v.*
     FROM valid v
-    JOIN dup_key k ON k.psn_no = v.psn_no AND k.fixmedins_code = v.fixmedins_code AND k.medfee_sumamt = v.medfee_sumamt
+    JOIN dup_key k ON k.key_hash = hash(v.psn_no, v.fixmedins_code, v.medfee_sumamt)
 ),
 pair AS (
     -- a = the earlier settlement, b = the later one with the same person, institution and total
