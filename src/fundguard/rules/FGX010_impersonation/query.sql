@@ -31,13 +31,16 @@ code_kp AS (
     JOIN gk k ON k.mkey = c.mkey AND k.mlen = c.len
 ),
 contra AS (
-    -- gender-limited diagnoses on the visit
-    SELECT d.mdtrt_id, d.diag_code AS code, '诊断' AS what, k.limit_value, k.kp_id
+    -- gender-limited diagnoses on the visit: the holder is the visit's person
+    SELECT d.mdtrt_id, m.psn_no, d.diag_code AS code, '诊断' AS what, k.limit_value, k.kp_id
     FROM visit_diag d
     JOIN code_kp k ON k.diag_code = d.diag_code
+    JOIN mdtrt m ON m.mdtrt_id = d.mdtrt_id
     UNION ALL
-    -- gender-limited service items, drugs and consumables billed on the visit (not refunded lines)
-    SELECT f.mdtrt_id, f.med_list_codg AS code,
+    -- gender-limited service items, drugs and consumables billed on the visit (not refunded lines): the holder is
+    -- the person the line was charged to (its own psn_no, the visit's in consistent data; decision 0019), so the
+    -- gender test needs no join of the lines to their visits
+    SELECT f.mdtrt_id, f.psn_no, f.med_list_codg AS code,
         CASE k.kp_type WHEN 'item_gender' THEN '医疗服务项目' WHEN 'drug_gender' THEN '药品' ELSE '医用耗材' END AS what,
         k.limit_value, k.kp_id
     FROM fee f
@@ -46,19 +49,24 @@ contra AS (
         AND k.med_list_codg = f.med_list_codg
     WHERE f.cnt > 0
 ),
+contra_holder AS (
+    -- those contradicting the holder's gender
+    SELECT c.*, p.gend
+    FROM contra c
+    JOIN psn p ON p.psn_no = c.psn_no
+    WHERE p.gend IN ('1', '2') AND c.limit_value = CASE p.gend WHEN '1' THEN '女' ELSE '男' END
+),
 suspect AS (
     SELECT
-        m.mdtrt_id, m.psn_no, m.fixmedins_code, m.begntime, m.begndate, coalesce(m.enddate, m.begndate) AS end_date, p.gend,
+        m.mdtrt_id, c.psn_no, m.fixmedins_code, m.begntime, m.begndate, coalesce(m.enddate, m.begndate) AS end_date, c.gend,
         c.code,
         c.what,
         c.limit_value,
         c.kp_id,
         row_number() OVER (PARTITION BY m.mdtrt_id ORDER BY c.what, c.code, c.kp_id) AS rn
-    FROM contra c
+    FROM contra_holder c
     JOIN mdtrt m ON m.mdtrt_id = c.mdtrt_id
-    JOIN psn p ON p.psn_no = m.psn_no
-    WHERE p.gend IN ('1', '2') AND m.begndate IS NOT NULL
-        AND c.limit_value = CASE p.gend WHEN '1' THEN '女' ELSE '男' END
+    WHERE m.begndate IS NOT NULL
 ),
 elsewhere AS (
     -- the holder's visits at another institution on overlapping dates
