@@ -2,21 +2,33 @@
 -- who share those (pharmacy, drug) cycles with other persons.
 -- Candidates first: every line below belongs to a (person, drug) with a pharmacy refund (a cycle starts with one),
 -- so the refund lines (under 1 % of all) choose the (person, drug) pairs, and only their lines are tested for being
--- pharmacy lines (joined to the visit), not all 20M.
+-- pharmacy lines, not all 20M.
+-- A pharmacy line: its own 医疗类别 is 41 (its visit's when it has none; decision 0019) or it was billed by a
+-- pharmacy (fixmedins_type 2).
 WITH refund_key AS (
     SELECT DISTINCT f.psn_no, f.med_list_codg
     FROM fee f
-    JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
     LEFT JOIN medins i ON i.fixmedins_code = f.fixmedins_code
-    WHERE f.cnt < 0 AND (m.med_type = '41' OR i.fixmedins_type = '2')
+    WHERE f.cnt < 0 AND (f.med_type = '41' OR i.fixmedins_type = '2')
+    UNION
+    SELECT f.psn_no, f.med_list_codg
+    FROM fee f
+    JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
+    WHERE f.cnt < 0 AND f.med_type IS NULL AND m.med_type = '41'
 ),
 ph_line AS (
     SELECT f.feedetl_sn, f.psn_no, f.fixmedins_code, f.med_list_codg, f.fee_ocur_time, f.fee_date, f.cnt, f.amt
     FROM fee f
     JOIN refund_key k ON k.psn_no = f.psn_no AND k.med_list_codg = f.med_list_codg
+    LEFT JOIN medins i ON i.fixmedins_code = f.fixmedins_code
+    WHERE f.med_type = '41' OR i.fixmedins_type = '2'
+    UNION ALL
+    SELECT f.feedetl_sn, f.psn_no, f.fixmedins_code, f.med_list_codg, f.fee_ocur_time, f.fee_date, f.cnt, f.amt
+    FROM fee f
+    JOIN refund_key k ON k.psn_no = f.psn_no AND k.med_list_codg = f.med_list_codg
     JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
     LEFT JOIN medins i ON i.fixmedins_code = f.fixmedins_code
-    WHERE m.med_type = '41' OR i.fixmedins_type = '2'
+    WHERE f.med_type IS NULL AND coalesce(i.fixmedins_type, '') <> '2' AND m.med_type = '41'
 ),
 cycle AS (
     -- (person, pharmacy, drug) with a refund followed by a repurchase of the same drug within cycle_days
