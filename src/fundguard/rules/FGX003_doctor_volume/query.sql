@@ -1,46 +1,51 @@
 -- 医师同一时段接诊量异常: distinct outpatient visits per doctor per clock hour above the threshold.
 -- A line is outpatient by its own 医疗类别 (the backend fee table carries it), by its visit's only when it has none
 -- (decision 0019). Speed (20M lines): an hour with more visits than the limit has more lines than the limit, so the
--- lines are first counted per (doctor, hour) on two narrow keys; the visits (one row per doctor, hour and visit,
--- then count(*)) are counted only over the lines of those busy hours (docs/performance.md, rounds 2 and 6).
-WITH otp_line AS NOT MATERIALIZED (  -- read twice: scanned twice beats materializing 12M lines
-    SELECT f.bilg_dr_codg, f.fee_ocur_time, f.mdtrt_id, f.fixmedins_code, f.amt
+-- lines that may be outpatient (their own 医疗类别 says so, or they have none) are first counted per (doctor, hour)
+-- on two narrow keys; only the lines of those busy hours are then tested exactly and their visits counted (one
+-- row per doctor, hour and visit, then count(*); docs/performance.md, rounds 2 and 6).
+WITH maybe_otp AS (
+    SELECT f.bilg_dr_codg, date_trunc('hour', f.fee_ocur_time) AS hour_start
     FROM fee f
     WHERE f.cnt > 0
       AND f.bilg_dr_codg IS NOT NULL
       AND f.fee_ocur_time IS NOT NULL
-      AND f.med_type IS NOT NULL
-      AND NOT f.line_is_inpatient
-      AND f.med_type <> '41'
-    UNION ALL
-    SELECT f.bilg_dr_codg, f.fee_ocur_time, f.mdtrt_id, f.fixmedins_code, f.amt
-    FROM fee f
-    JOIN mdtrt m ON m.mdtrt_id = f.mdtrt_id
-    WHERE f.cnt > 0
-      AND f.bilg_dr_codg IS NOT NULL
-      AND f.fee_ocur_time IS NOT NULL
-      AND f.med_type IS NULL
-      AND NOT m.is_inpatient
-      AND coalesce(m.med_type, '') <> '41'
+      AND (f.med_type IS NULL OR (NOT f.line_is_inpatient AND f.med_type <> '41'))
 ),
 busy_hour AS (
-    SELECT bilg_dr_codg, date_trunc('hour', fee_ocur_time) AS hour_start
-    FROM otp_line
-    GROUP BY bilg_dr_codg, date_trunc('hour', fee_ocur_time)
+    SELECT bilg_dr_codg, hour_start
+    FROM maybe_otp
+    GROUP BY bilg_dr_codg, hour_start
     HAVING count(*) > ${max_visits_per_hour}
+),
+busy_line AS NOT MATERIALIZED (  -- read twice: the two branches below
+    SELECT f.bilg_dr_codg, b.hour_start, f.fee_ocur_time, f.mdtrt_id, f.fixmedins_code, f.amt, f.med_type,
+        f.line_is_inpatient
+    FROM fee f
+    JOIN busy_hour b ON b.bilg_dr_codg = f.bilg_dr_codg AND b.hour_start = date_trunc('hour', f.fee_ocur_time)
+    WHERE f.cnt > 0
+),
+otp_line AS (
+    SELECT bilg_dr_codg, hour_start, fee_ocur_time, mdtrt_id, fixmedins_code, amt
+    FROM busy_line
+    WHERE med_type IS NOT NULL AND NOT line_is_inpatient AND med_type <> '41'
+    UNION ALL
+    SELECT l.bilg_dr_codg, l.hour_start, l.fee_ocur_time, l.mdtrt_id, l.fixmedins_code, l.amt
+    FROM busy_line l
+    JOIN mdtrt m ON m.mdtrt_id = l.mdtrt_id
+    WHERE l.med_type IS NULL AND NOT m.is_inpatient AND coalesce(m.med_type, '') <> '41'
 ),
 otp_visit_hour AS (
     SELECT
-        l.bilg_dr_codg,
-        CAST(b.hour_start AS DATE) AS fee_date,
-        hour(b.hour_start) AS fee_hour,
-        l.mdtrt_id,
-        min(l.fixmedins_code) AS fixmedins_code,
-        min(l.fee_ocur_time) AS first_time,
-        sum(l.amt) AS amt
-    FROM otp_line l
-    JOIN busy_hour b ON b.bilg_dr_codg = l.bilg_dr_codg AND b.hour_start = date_trunc('hour', l.fee_ocur_time)
-    GROUP BY l.bilg_dr_codg, b.hour_start, l.mdtrt_id
+        bilg_dr_codg,
+        CAST(hour_start AS DATE) AS fee_date,
+        hour(hour_start) AS fee_hour,
+        mdtrt_id,
+        min(fixmedins_code) AS fixmedins_code,
+        min(fee_ocur_time) AS first_time,
+        sum(amt) AS amt
+    FROM otp_line
+    GROUP BY bilg_dr_codg, hour_start, mdtrt_id
 ),
 per_hour AS (
     SELECT

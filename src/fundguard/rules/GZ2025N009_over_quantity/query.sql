@@ -4,7 +4,7 @@
 -- prefix wins; a region's point beats a national one; limit_value 'all' applies to every setting.
 -- Speed (20M lines): lines are kept narrow until the winning point is known; the setting is part of the join key
 -- (a point applies to its setting, 'all' to every setting); the exact code and each prefix length that occurs are
--- one keyed hash join; the wide columns are fetched only for the lines over their limit. A line's setting is its
+-- one keyed hash join. A line's setting is its
 -- own 医疗类别 (the backend fee table carries it), its visit's only when it has none (decision 0019); lines not
 -- over the smallest limit of their setting are dropped before the refunds are netted.
 WITH ik AS (
@@ -34,6 +34,7 @@ refund AS (
 ),
 otp_line AS (
     SELECT f.feedetl_sn, f.fixmedins_code, f.med_list_codg, f.fee_date, f.prd_days, f.cnt, f.amt,
+        f.setl_id, f.mdtrt_id, f.psn_no, f.bilg_dr_codg, f.hilist_name, f.fee_ocur_time,
         f.med_type AS visit_med_type
     FROM fee f
     WHERE f.init_feedetl_sn IS NULL
@@ -42,6 +43,7 @@ otp_line AS (
       AND NOT f.line_is_inpatient
     UNION ALL
     SELECT f.feedetl_sn, f.fixmedins_code, f.med_list_codg, f.fee_date, f.prd_days, f.cnt, f.amt,
+        f.setl_id, f.mdtrt_id, f.psn_no, f.bilg_dr_codg, f.hilist_name, f.fee_ocur_time,
         v.med_type AS visit_med_type
     FROM fee f
     JOIN mdtrt v ON v.mdtrt_id = f.mdtrt_id
@@ -69,7 +71,8 @@ drug AS (
         l.amt + coalesce(r.refund_amt, 0) AS net_amt,
         m.admdvs,
         l.visit_med_type,
-        l.setting
+        l.setting,
+        l.setl_id, l.mdtrt_id, l.psn_no, l.fixmedins_code, l.bilg_dr_codg, l.hilist_name, l.fee_ocur_time
     FROM over_min l
     LEFT JOIN refund r ON r.init_feedetl_sn = l.feedetl_sn
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
@@ -91,6 +94,7 @@ ranked AS (
         c.net_amt,
         c.setting,
         c.visit_med_type,
+        c.setl_id, c.mdtrt_id, c.psn_no, c.fixmedins_code, c.bilg_dr_codg, c.med_list_codg, c.hilist_name, c.fee_ocur_time,
         k.kp_id,
         k.item_name,
         k.limit_num AS max_days,
@@ -111,11 +115,9 @@ ranked AS (
             OR (substr(k.admdvs, 3, 4) = '0000' AND substr(c.admdvs, 1, 2) = substr(k.admdvs, 1, 2)))
 ),
 limited AS (
-    SELECT
-        f.setl_id, f.mdtrt_id, f.psn_no, f.fixmedins_code, f.bilg_dr_codg, f.med_list_codg, f.hilist_name,
-        f.fee_ocur_time, r.*
+    -- the lines over their winning point's limit (the reported columns came along: no second read of the lines)
+    SELECT r.*
     FROM ranked r
-    JOIN fee f ON f.feedetl_sn = r.feedetl_sn
     WHERE r.kp_rank = 1
       AND r.prd_days > r.max_days
 )
