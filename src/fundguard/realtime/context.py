@@ -73,19 +73,33 @@ RESULT_COLUMNS = ("rule_code", *OUTPUT_COLUMNS)
 # One statement for what pruning needs: 'k' rows = every code and name of the pass's visits (incoming
 # lines, earlier settlements of the same visits, diagnoses, operations, the main diagnosis), what a
 # rule's knowledge join could meet; 'v' rows = facts of each incoming visit, read through the rule
-# views (the same is_inpatient the rules see). Plain SQL, run by both executors.
-PASS_KEYS_SQL = """
+# views (the same is_inpatient the rules see), and the same facts once more for each 医疗类别 its own lines or
+# settlements carry (rules read a line's own 医疗类别 first: decision 0019). Plain SQL, run by both executors.
+_VISIT_EXTRA_FACTS = """CASE WHEN EXISTS (SELECT 1 FROM oprn o WHERE o.mdtrt_id = m.mdtrt_id) THEN 'operation ' ELSE '' END
+    || CASE WHEN EXISTS (SELECT 1 FROM psn p WHERE p.psn_no = m.psn_no AND p.die_date IS NOT NULL)
+       THEN 'deceased ' ELSE '' END"""
+PASS_KEYS_SQL = (
+    """
 SELECT 'k', med_list_codg, hilist_name FROM fee_list_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'k', diag_code, diag_name FROM diag_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'k', oprn_oprt_code, oprn_oprt_name FROM oprn_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'k', dscg_maindiag_code, dscg_maindiag_name FROM mdtrt_d WHERE mdtrt_id IN (SELECT mdtrt_id FROM _claims)
 UNION ALL SELECT 'v', CASE WHEN m.is_inpatient THEN 'inpatient' ELSE 'outpatient' END,
-    CASE WHEN EXISTS (SELECT 1 FROM oprn o WHERE o.mdtrt_id = m.mdtrt_id) THEN 'operation ' ELSE '' END
-    || CASE WHEN EXISTS (SELECT 1 FROM psn p WHERE p.psn_no = m.psn_no AND p.die_date IS NOT NULL)
-       THEN 'deceased ' ELSE '' END
-    || coalesce('med_type=' || m.med_type, '')
+    """
+    + _VISIT_EXTRA_FACTS
+    + """ || coalesce('med_type=' || m.med_type, '')
     FROM mdtrt m WHERE m.mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+UNION ALL SELECT 'v', CASE WHEN t.own_inpatient THEN 'inpatient' ELSE 'outpatient' END,
+    """
+    + _VISIT_EXTRA_FACTS
+    + """ || 'med_type=' || t.med_type
+    FROM (SELECT DISTINCT mdtrt_id, med_type, line_is_inpatient AS own_inpatient FROM fee
+          WHERE med_type IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM _claims)
+          UNION SELECT DISTINCT mdtrt_id, med_type, setl_is_inpatient FROM setl
+          WHERE med_type IS NOT NULL AND mdtrt_id IN (SELECT mdtrt_id FROM _claims)) t
+    JOIN mdtrt m ON m.mdtrt_id = t.mdtrt_id
 """
+)
 # The institutions of the loaded pass, for PASS_MEDINS (both executors; plain SQL).
 PASS_MEDINS_SQL = f"""INSERT INTO {PASS_MEDINS} SELECT * FROM fixmedins WHERE fixmedins_code IN (
     SELECT fixmedins_code FROM fee_list_d UNION SELECT fixmedins_code FROM setl_d

@@ -6,11 +6,23 @@ WITH refund AS (
     GROUP BY init_feedetl_sn
 ),
 line AS (
-    -- original lines net of their refunds; fully refunded lines drop out
-    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt
+    -- original lines net of their refunds; fully refunded lines drop out. The setting is the line's own 医疗类别,
+    -- its visit's only when it has none (decision 0019)
+    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt,
+        f.line_is_inpatient AS is_inpatient, f.med_type AS visit_med_type
     FROM fee f
     LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
     WHERE f.init_feedetl_sn IS NULL
+      AND f.med_type IS NOT NULL
+      AND f.cnt + coalesce(r.refund_cnt, 0) > 0
+    UNION ALL
+    SELECT f.*, f.cnt + coalesce(r.refund_cnt, 0) AS net_cnt, f.amt + coalesce(r.refund_amt, 0) AS net_amt,
+        v.is_inpatient, v.med_type AS visit_med_type
+    FROM fee f
+    JOIN mdtrt v ON v.mdtrt_id = f.mdtrt_id
+    LEFT JOIN refund r ON r.init_feedetl_sn = f.feedetl_sn
+    WHERE f.init_feedetl_sn IS NULL
+      AND f.med_type IS NULL
       AND f.cnt + coalesce(r.refund_cnt, 0) > 0
 ),
 hit AS (
@@ -20,12 +32,11 @@ hit AS (
         k.item_name,
         k.limit_value,
         k.limit_num,
-        v.is_inpatient,
-        v.med_type AS visit_med_type,
+        l.is_inpatient,
+        l.visit_med_type,
         row_number() OVER (PARTITION BY l.feedetl_sn ORDER BY k.kp_id) AS kp_rank
     FROM line l
     JOIN medins m ON m.fixmedins_code = l.fixmedins_code
-    JOIN mdtrt v ON v.mdtrt_id = l.mdtrt_id
     JOIN kb k
         ON k.med_list_codg = l.med_list_codg
         AND k.kp_type = 'drug_med_type'
