@@ -26,6 +26,8 @@ def test_bench_small_region_pandas_agrees(tmp_path: Path) -> None:
     assert {s[0] for s in seen} == {"DuckDB"} and {s[3] for s in seen} == set(result["duckdb"]["rule_seconds"])
     d = result["duckdb"]
     assert d["findings"] > 0 and d["lines_per_second"] > 0
+    # the screen's own CPU seconds, and the steal time of the machine over it (Linux: /proc/stat)
+    assert d["cpu_seconds"] > 0 and d["steal_seconds"] is not None and d["steal_seconds"] >= 0
     assert set(pandas_baseline.RULES) <= set(d["rule_seconds"])
     p = result["pandas"]
     assert p["counts_match"], p["rules"]

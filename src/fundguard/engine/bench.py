@@ -35,6 +35,24 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _steal_seconds() -> float | None:
+    """CPU time the hypervisor gave to other guests since boot, all cores (/proc/stat `steal`; None off Linux).
+
+    This machine's speed drifts by up to a third within an hour (docs/performance.md, round 6): the steal time
+    over a run, next to the process's own CPU seconds, tells a slow machine from a slower library."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far, all threads."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def generate(folder: Path, n_lines: int, source: str) -> str:
     if source == "auto":
         source = "synth" if n_lines <= SYNTH_MAX_LINES else "plain"
@@ -148,11 +166,14 @@ def bench(
             spark_wh = tmp / "bench-spark.duckdb"
             shutil.copy(wh, spark_wh)
         if engine in ("duckdb", "both"):
-            t = time.perf_counter()
+            t, cpu, steal = time.perf_counter(), _cpu_seconds(), _steal_seconds()
             res = screen(wh, ScreenOptions(full=True), library=library, on_rule=progress("DuckDB"))
             wall = time.perf_counter() - t
+            steal_after = _steal_seconds()
             out["duckdb"] = {
                 "wall_seconds": round(wall, 2),
+                "cpu_seconds": round(_cpu_seconds() - cpu, 1),
+                "steal_seconds": round(steal_after - steal, 1) if steal is not None and steal_after is not None else None,
                 "lines_per_second": round(out["fee_lines"] / wall) if wall else None,
                 "findings": res.n_findings,
                 "amount": res.total_amount,
