@@ -55,7 +55,11 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"DuckDB：{d['wall_seconds']} 秒，{d['lines_per_second']:,} 行/秒，峰值内存 {d['peak_rss_mb']} MB，"
                 f"疑点 {d['findings']:,} 条；进程 CPU {d['cpu_seconds']} 秒"
-                + (f"，期间宿主机挪用 CPU（steal）{d['steal_seconds']} 秒" if d.get("steal_seconds") is not None else "")
+                + (
+                    f"，期间宿主机挪用 CPU（steal）{d['steal_seconds']} 秒"
+                    if d.get("steal_seconds") is not None
+                    else ""
+                )
             )
         if "pandas" in result:
             p = result["pandas"]

@@ -173,7 +173,9 @@ def bench(
             out["duckdb"] = {
                 "wall_seconds": round(wall, 2),
                 "cpu_seconds": round(_cpu_seconds() - cpu, 1),
-                "steal_seconds": round(steal_after - steal, 1) if steal is not None and steal_after is not None else None,
+                "steal_seconds": round(steal_after - steal, 1)
+                if steal is not None and steal_after is not None
+                else None,
                 "lines_per_second": round(out["fee_lines"] / wall) if wall else None,
                 "findings": res.n_findings,
                 "amount": res.total_amount,
