@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from fundguard.data.fingerprints import keep_all_fingerprints
 from fundguard.engine import pandas_baseline
 from fundguard.engine.library import Rule, load_library
 from fundguard.engine.screen import RuleStat, ScreenOptions, screen
@@ -88,6 +89,8 @@ def build_warehouse(folder: Path, path: Path) -> dict[str, int]:
             if files:
                 import_files(con, files)
         rows["kb_point"] = con.execute("SELECT count(*) FROM kb_point").fetchone()[0]
+        # as `fundguard load` keeps them (decision 0020); counted in the build's time, not the screen's
+        keep_all_fingerprints(con)
     finally:
         con.close()
     return rows

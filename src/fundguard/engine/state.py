@@ -5,6 +5,8 @@ its mdtrt/setl/fee/diag/oprn rows. A line-local rule (object line/settlement/vis
 needs_history) whose signature (library version, parameters, filters, reference tables, knowledge
 in force) is unchanged since the run that stored the fingerprints re-screens only the visits whose
 fingerprint changed (new, changed or removed). Every other rule re-screens the whole window.
+
+Kept fingerprints: fundguard.data.fingerprints (decision 0020).
 """
 
 from __future__ import annotations
@@ -15,10 +17,16 @@ from typing import Any
 
 import duckdb
 
+from fundguard.data.fingerprints import (  # noqa: F401  (the screen calls them through this module)
+    VISIT_TABLES,
+    compute_visit_fingerprints,
+    current_visit_fingerprints,
+    ensure_kept_tables,
+    keep_computed_fingerprints,
+)
 from fundguard.data.schema import FINDINGS
 from fundguard.warehouse import table_exists
 
-VISIT_TABLES = ("mdtrt_d", "setl_d", "fee_list_d", "diag_d", "oprn_d")
 REFERENCE_TABLES = ("psn_info", "fixmedins", "practitioner", "medins_equip_d", "inventory_d")
 
 SCREEN_RUNS_DDL = """CREATE TABLE IF NOT EXISTS screen_runs (
@@ -40,19 +48,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(VISIT_STATE_DDL)
     con.execute(RULE_STATE_DDL)
     con.execute(META_DDL)
-
-
-def compute_visit_fingerprints(con: duckdb.DuckDBPyConnection, into: str) -> None:
-    """Table `into`(mdtrt_id, fp) over the current warehouse (`into` may name a table of an attached database)."""
-    parts = [f"SELECT mdtrt_id, CAST(hash(t) AS HUGEINT) AS h FROM {t} t" for t in VISIT_TABLES if table_exists(con, t)]
-    if not parts:
-        con.execute(f"CREATE OR REPLACE TABLE {into} (mdtrt_id VARCHAR, fp HUGEINT)")
-        return
-    con.execute(
-        f"CREATE OR REPLACE TABLE {into} AS SELECT mdtrt_id, sum(h) AS fp FROM ("
-        + " UNION ALL ".join(parts)
-        + ") GROUP BY mdtrt_id"
-    )
+    ensure_kept_tables(con)
 
 
 def compute_affected(con: duckdb.DuckDBPyConnection, fingerprints: str, into: str) -> int:

@@ -10,6 +10,7 @@ import duckdb
 
 import fundguard
 from fundguard.data import schema
+from fundguard.data.fingerprints import KeptDelta
 from fundguard.data.load.tables import LOAD_RUNS, ensure_tables, ident
 
 
@@ -38,6 +39,7 @@ def write(
     con.execute("BEGIN TRANSACTION")
     try:
         ensure_tables(con)
+        kept = KeptDelta(con)  # the visit fingerprints kept current as rows are replaced and inserted (decision 0020)
         for name in schema.LOAD_ORDER:
             if name not in stages:
                 continue
@@ -48,12 +50,16 @@ def write(
                 if e not in have:
                     # Extra columns are kept as text: the warehouse grows a column, other loads leave it NULL.
                     con.execute(f"ALTER TABLE {ident(name)} ADD COLUMN {ident(e)} VARCHAR")
+                    kept.column_added(name)
             on = " AND ".join(f"w.{ident(k)} = s.{ident(k)}" for k in t.primary_key)
+            kept.rows(name, stg, on, -1)
             deleted = con.execute(f"DELETE FROM {ident(name)} AS w USING {stg} AS s WHERE {on}").fetchone()[0]
             cols = ", ".join(ident(c) for c in [*t.column_names, *extras.get(name, [])])
             total = con.execute(f"INSERT INTO {ident(name)} ({cols}) SELECT {cols} FROM {stg}").fetchone()[0]
+            kept.rows(name, stg, on, 1)
             replaced[name] = int(deleted)
             inserted[name] = int(total) - int(deleted)
+        kept.apply()
         con.execute(
             f"INSERT INTO {LOAD_RUNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
