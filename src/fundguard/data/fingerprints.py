@@ -113,6 +113,7 @@ class KeptDelta:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
+        self.fresh: dict[str, bool] = {}  # visit table -> empty before this load
         ensure_kept_tables(con)
         self.base = kept_totals(con)
         self.active = bool(self.base) or all(
@@ -128,10 +129,16 @@ class KeptDelta:
         key is in `staged` (`on`: the key condition between aliases w and s)."""
         if not self.active or table not in VISIT_TABLES:
             return
+        if sign < 0:
+            # a table empty before this load (the first load of a warehouse): nothing to subtract, and every row
+            # after the insert is new, so no key lookup of millions of rows is needed
+            self.fresh[table] = self.con.execute(f"SELECT count(*) = 0 FROM {table}").fetchone()[0]
+            if self.fresh[table]:
+                return
+        where = "" if sign > 0 and self.fresh.get(table) else f"WHERE EXISTS (SELECT 1 FROM {staged} AS s WHERE {on})"
         self.con.execute(
             f"""INSERT INTO {self._DELTA}
-            SELECT '{table}', w.mdtrt_id, {sign} * CAST(hash(w) AS HUGEINT), {sign}
-            FROM {table} AS w WHERE EXISTS (SELECT 1 FROM {staged} AS s WHERE {on})"""
+            SELECT '{table}', w.mdtrt_id, {sign} * CAST(hash(w) AS HUGEINT), {sign} FROM {table} AS w {where}"""
         )
 
     def column_added(self, table: str) -> None:
