@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from fundguard.config import load_settings
+from fundguard.data import fingerprints as visit_fp
 from fundguard.engine import state
 from fundguard.engine.duck import bound_params, check_output, create_views, rule_query
 from fundguard.engine.findings import FINDING_COLUMNS, findings_sql
@@ -299,7 +300,7 @@ def _compute(
     pending = True  # the fingerprints are still to compute
     totals = f"{work}._visit_fp_totals"
     if any(p.mode == "incremental" for p in plans):  # the changed visits decide what those rules read
-        state.current_visit_fingerprints(con, fingerprints, totals)
+        visit_fp.current_visit_fingerprints(con, fingerprints, totals)
         result.affected_visits = state.compute_affected(con, fingerprints, f"{work}._affected")
         pending = False
     con.execute(f"CREATE TABLE {work}._run_new AS SELECT {_COLUMNS} FROM findings LIMIT 0")
@@ -309,7 +310,7 @@ def _compute(
     elif _compute_duckdb(con, plans, scope, opts, run, work, fingerprints if pending else None):
         pending = False
     if pending:
-        state.current_visit_fingerprints(con, fingerprints, totals)
+        visit_fp.current_visit_fingerprints(con, fingerprints, totals)
     result.stats.extend(p.stat for p in plans if p.stat is not None)
     con.execute("DROP TABLE IF EXISTS _new")
     return plans
@@ -383,7 +384,9 @@ def _compute_duckdb(
         if fingerprints is not None and not fingerprints_done:
             # first: hashing every row of five tables is the longest job at scale (≈ 2 s of both cores at 20M when the
             # kept fingerprints are current, ≈ 4–5 s when they must be computed)
-            job = partial(state.current_visit_fingerprints, into=fingerprints, totals_into=f"{work}._visit_fp_totals")
+            job = partial(
+                visit_fp.current_visit_fingerprints, into=fingerprints, totals_into=f"{work}._visit_fp_totals"
+            )
             jobs.append(Job("_visit_fp", job, float("inf")))
             fingerprints_done = True
 
@@ -458,7 +461,7 @@ def _write(
             p.stat.total_findings, p.stat.total_amount = by_code.get(p.rule.code, (0, 0.0))
             state.store_rule_state(con, p.rule.code, result.run_id, p.signature)
     state.store_visit_fingerprints(con, f"{work}._visit_fp", result.run_id)
-    state.keep_computed_fingerprints(con, f"{work}._visit_fp", f"{work}._visit_fp_totals")
+    visit_fp.keep_computed_fingerprints(con, f"{work}._visit_fp", f"{work}._visit_fp_totals")
 
 
 def _record_run(

@@ -17,13 +17,7 @@ from typing import Any
 
 import duckdb
 
-from fundguard.data.fingerprints import (  # noqa: F401  (the screen calls them through this module)
-    VISIT_TABLES,
-    compute_visit_fingerprints,
-    current_visit_fingerprints,
-    ensure_kept_tables,
-    keep_computed_fingerprints,
-)
+from fundguard.data.fingerprints import ensure_kept_tables
 from fundguard.data.schema import FINDINGS
 from fundguard.warehouse import table_exists
 
