@@ -14,12 +14,9 @@ import statistics
 import time
 from pathlib import Path
 
-from fundguard.engine.duck import bound_params
 from fundguard.engine.findings import findings_sql
 from fundguard.engine.library import load_library
-from fundguard.engine.params import substitute
-from fundguard.engine.screen import screening_views
-from fundguard.engine.shared import materialize, shared_used
+from fundguard.engine.profile import prepare_rule_queries
 from fundguard.warehouse import connect
 
 
@@ -32,15 +29,9 @@ def main() -> None:
     args = parser.parse_args()
     rule = load_library().rules[args.code]
     con = connect(args.warehouse, read_only=True)
-    con.execute("SET preserve_insertion_order = false")  # as the screen runs
-    scope = screening_views(con, None, None, None)
-    bound = bound_params(rule, scope.period_end, scope.admdvs)
-    filled: dict[str, float] = {}
-    sqls = []
-    for v in args.variants:
-        query = substitute(rule.query if v == "-" else Path(v).read_text(encoding="utf-8"), bound)
-        materialize(con, shared_used(query), filled)  # shared relations are filled once, outside the timing
-        sqls.append(findings_sql(rule, query, bound, "R1", "bench", "2025-01-01 00:00:00", "duckdb"))
+    texts = [None if v == "-" else Path(v).read_text(encoding="utf-8") for v in args.variants]
+    bound, queries = prepare_rule_queries(con, rule, texts, {})  # as `fundguard rules profile` sets up
+    sqls = [findings_sql(rule, q, bound, "R1", "bench", "2025-01-01 00:00:00", "duckdb") for q in queries]
     walls: dict[str, list[float]] = {v: [] for v in args.variants}
     cpus: dict[str, list[float]] = {v: [] for v in args.variants}
     results: dict[str, tuple] = {}

@@ -14,8 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from fundguard.engine.duck import bound_params
-from fundguard.engine.library import Library, load_library
+from fundguard.engine.library import Library, Rule, load_library
 from fundguard.engine.params import substitute
 from fundguard.engine.screen import screening_views
 from fundguard.engine.shared import materialize, shared_used
@@ -41,6 +43,24 @@ def _operators(node: dict[str, Any], out: list[dict[str, Any]]) -> None:
         _operators(child, out)
 
 
+def prepare_rule_queries(
+    con: duckdb.DuckDBPyConnection, rule: Rule, sql_texts: list[str | None], shared_seconds: dict[str, float]
+) -> tuple[dict[str, Any], list[str]]:
+    """Set up `con` as a full screen sees the warehouse (views over the data's whole period, parameters bound as of
+    its end); return the bound parameters and each text (None = the rule's query.sql) with them substituted. The shared
+    relations they read are filled first, as the screen fills them once for the whole family, so a rule's own time
+    excludes them (`shared_seconds` gets their times)."""
+    con.execute("SET preserve_insertion_order = false")  # as the screen runs it
+    scope = screening_views(con, None, None, None)
+    bound = bound_params(rule, scope.period_end or dt.date.today(), scope.admdvs)
+    out = []
+    for text in sql_texts:
+        sql = substitute(text if text is not None else rule.query, bound)
+        materialize(con, shared_used(sql), shared_seconds)
+        out.append(sql)
+    return bound, out
+
+
 def profile_rule(
     warehouse: str | Path,
     code: str,
@@ -55,15 +75,8 @@ def profile_rule(
     rule = library.rules[code]
     con = connect(warehouse, read_only=True)
     try:
-        con.execute("SET preserve_insertion_order = false")  # as the screen runs it
-        scope = screening_views(con, None, None, None)
-        region = scope.admdvs
-        as_of = scope.period_end or dt.date.today()
-        sql = substitute(sql_text if sql_text is not None else rule.query, bound_params(rule, as_of, region))
-        # the shared relations it reads are filled first, as the screen fills them once for the whole family:
-        # the rule's own time excludes them (they are reported apart)
         shared_seconds: dict[str, float] = {}
-        materialize(con, shared_used(sql), shared_seconds)
+        _, (sql,) = prepare_rule_queries(con, rule, [sql_text], shared_seconds)
         wrapped = f"SELECT count(*), coalesce(sum(violation_amount), 0) FROM ({sql}) q"
         t = time.perf_counter()
         rows, amount = con.execute(wrapped).fetchone()
