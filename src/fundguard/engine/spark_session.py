@@ -8,8 +8,9 @@ import warnings
 from fundguard.config import load_settings
 
 
-def get_spark(master: str | None = None):
-    """A SparkSession for `master` (default: config spark_master — local[*], a cluster URL or sc://…)."""
+def get_spark(master: str | None = None, conf: dict[str, str] | None = None):
+    """A SparkSession for `master` (default: config spark_master — local[*], a cluster URL or sc://…); `conf` is
+    applied last, so it can set what is fixed once the session exists (e.g. spark.buffer.pageSize)."""
     # pandas 3 works for what we use (toArrow, no pandas UDFs); the warning would clutter the CLI.
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     from pyspark.sql import SparkSession
@@ -41,6 +42,8 @@ def get_spark(master: str | None = None):
         .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
         .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
     )
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     if not master.startswith("sc://"):
         spark.sparkContext.setLogLevel("ERROR")
