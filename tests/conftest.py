@@ -30,7 +30,7 @@ def spark():
     # Each broadcast hash relation takes one memory page on the driver, 64 MB by default here (derived from the
     # driver memory), even for three rows, and is freed only after a GC lets the ContextCleaner drop it: a golden
     # plan with dozens of joins over the cases filled the 4 GB heap ("Not enough memory to build and broadcast
-    # the table", seen late in whole runs). 1 MB pages kept the heap under 0.4 GB after GC (was 1-2 GB).
+    # the table", seen late in whole runs). 1 MB pages kept the heap at most 0.63 GB after GC (was 1-2 GB).
     session = get_spark(master="local[2]", conf={"spark.buffer.pageSize": "1m"})
     # Golden cases are a few rows each: adaptive planning, whole-stage code generation and many shuffle
     # partitions cost more than they save there (measured ~35% faster per rule with these off).
