@@ -27,19 +27,19 @@ def spark():
     pytest.importorskip("pyspark")
     from fundguard.engine.spark_session import get_spark  # created by the engine
 
-    # Each broadcast hash relation takes one memory page on the driver, 64 MB by default here (derived from the
-    # driver memory), even for three rows, and is freed only after a GC lets the ContextCleaner drop it: a golden
-    # plan with dozens of joins over the cases filled the 4 GB heap ("Not enough memory to build and broadcast
-    # the table", seen late in whole runs). 1 MB pages kept the heap at most 0.63 GB after GC (was 1-2 GB).
-    session = get_spark(master="local[2]", conf={"spark.buffer.pageSize": "1m"})
-    # Golden cases are a few rows each: adaptive planning, whole-stage code generation and many shuffle
-    # partitions cost more than they save there (measured ~35% faster per rule with these off).
-    for key, value in {
+    conf = {
+        # Each broadcast hash relation takes one memory page on the driver, 64 MB by default here (derived from the
+        # driver memory), even for three rows, and is freed only after a GC lets the ContextCleaner drop it: a golden
+        # plan with dozens of joins over the cases filled the 4 GB heap ("Not enough memory to build and broadcast
+        # the table", seen late in whole runs). 1 MB pages kept the heap at most 0.63 GB after GC (was 1-2 GB).
+        "spark.buffer.pageSize": "1m",
+        # Golden cases are a few rows each: adaptive planning, whole-stage code generation and many shuffle
+        # partitions cost more than they save there (measured ~35% faster per rule with these off).
         "spark.sql.adaptive.enabled": "false",
         "spark.sql.codegen.wholeStage": "false",
         "spark.sql.shuffle.partitions": "1",
-    }.items():
-        session.conf.set(key, value)
+    }
+    session = get_spark(master="local[2]", conf=conf)
     yield session
     session.stop()
 
